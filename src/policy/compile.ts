@@ -1,0 +1,131 @@
+import type { Conditions } from './match.js';
+import { compilePatterns } from './pattern.js';
+import { BUILTIN_PROGRAMS, buildProgramSpec, type ProgramSpec } from './programs.js';
+import { parseDuration } from './duration.js';
+import type {
+  ApprovalDoc,
+  ApprovalRequirement,
+  ConditionsDoc,
+  DecisionKind,
+  PolicySet,
+  RequesterKind,
+  SourceRef,
+} from './types.js';
+
+export interface CompiledRule {
+  /** Position in the merged policy, for stable, file-order output. */
+  readonly ordinal: number;
+  readonly id: string;
+  readonly description: string | undefined;
+  readonly decision: DecisionKind;
+  readonly message: string | undefined;
+  readonly approval: ApprovalRequirement;
+  readonly source: SourceRef;
+  readonly when: Conditions;
+  /** Exceptions: the rule does not match where any of these holds. */
+  readonly unless: readonly Conditions[];
+}
+
+/** An immutable, indexed policy: rules are looked up by program name, never scanned wholesale. */
+export interface CompiledPolicy {
+  readonly set: PolicySet;
+  readonly rules: readonly CompiledRule[];
+  readonly byProgram: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Rules whose program condition is absent or a pattern: candidates for every invocation. */
+  readonly anyProgram: readonly CompiledRule[];
+  specFor(program: string | undefined): ProgramSpec;
+}
+
+const PLAIN_NAME = /^[^*?[\\]+$/;
+
+export function compilePolicy(set: PolicySet): CompiledPolicy {
+  const rules = set.rules.map((doc, ordinal): CompiledRule => ({
+    ordinal,
+    id: doc.id,
+    description: doc.description,
+    decision: doc.decision,
+    message: doc.message,
+    approval: resolveApproval(doc.approval, set.defaultApproval),
+    source: doc.source,
+    when: compileConditions(doc),
+    unless: doc.unless === undefined ? [] : (Array.isArray(doc.unless) ? doc.unless : [doc.unless]).map(compileConditions),
+  }));
+
+  const byProgram = new Map<string, CompiledRule[]>();
+  const anyProgram: CompiledRule[] = [];
+  for (const rule of rules) {
+    const names = exactProgramNames(set.rules[rule.ordinal]!.program);
+    if (names === null) {
+      anyProgram.push(rule);
+      continue;
+    }
+    for (const name of names) {
+      const list = byProgram.get(name);
+      if (list === undefined) byProgram.set(name, [rule]);
+      else if (!list.includes(rule)) list.push(rule);
+    }
+  }
+
+  const specs = new Map<string, ProgramSpec>();
+  const specFor = (program: string | undefined): ProgramSpec => {
+    const key = program ?? '';
+    let spec = specs.get(key);
+    if (spec === undefined) {
+      const docs = [BUILTIN_PROGRAMS[key], set.programs[key]].filter((d) => d !== undefined);
+      spec = buildProgramSpec(Object.hasOwn(BUILTIN_PROGRAMS, key) || Object.hasOwn(set.programs, key) ? docs : []);
+      specs.set(key, spec);
+    }
+    return spec;
+  };
+
+  return { set, rules, byProgram, anyProgram, specFor };
+}
+
+function exactProgramNames(doc: ConditionsDoc['program']): string[] | null {
+  if (doc === undefined) return null;
+  const list = Array.isArray(doc) ? doc : [doc];
+  const names: string[] = [];
+  for (const p of list) {
+    if (typeof p !== 'string' || !PLAIN_NAME.test(p)) return null;
+    names.push(p);
+  }
+  return names;
+}
+
+export function compileConditions(doc: ConditionsDoc): Conditions {
+  const options = doc.options === undefined ? [] : Array.isArray(doc.options) ? doc.options : [doc.options];
+  return {
+    program: doc.program === undefined ? null : compilePatterns(doc.program),
+    subcommand: doc.subcommand === undefined ? null : doc.subcommand.map(compilePatterns),
+    flags: doc.flags === undefined ? null : [...doc.flags],
+    options: options.map((o) => ({
+      names: typeof o.name === 'string' ? [o.name] : [...o.name],
+      values: o.value === undefined ? null : compilePatterns(o.value),
+    })),
+    args: doc.args === undefined ? null : compilePatterns(doc.args),
+    env: Object.entries(doc.env ?? {}).map(([name, patterns]) => ({ name, patterns: compilePatterns(patterns) })),
+    cwd: doc.cwd === undefined ? null : compilePatterns(doc.cwd),
+    requester:
+      doc.requester === undefined
+        ? null
+        : new Set<RequesterKind>(typeof doc.requester === 'string' ? [doc.requester] : doc.requester),
+  };
+}
+
+export const BUILTIN_APPROVAL: ApprovalRequirement = {
+  from: [],
+  expiresSeconds: 15 * 60,
+  reasonRequired: false,
+  onBehalfMayApprove: false,
+};
+
+/** Applies defaults field by field; a rule's own setting replaces the default for that field. */
+export function resolveApproval(doc: ApprovalDoc | undefined, base: ApprovalRequirement): ApprovalRequirement {
+  if (doc === undefined) return base;
+  return {
+    from: doc.from === undefined ? base.from : doc.from.map((a) => ({ group: a.group, count: a.count ?? 1 })),
+    expiresSeconds: doc.expires === undefined ? base.expiresSeconds : parseDuration(doc.expires) ?? base.expiresSeconds,
+    reasonRequired: doc.reason_required ?? base.reasonRequired,
+    onBehalfMayApprove: doc.on_behalf_may_approve ?? base.onBehalfMayApprove,
+  };
+}

@@ -1,0 +1,93 @@
+import { programName, type Invocation } from '../shell/types.js';
+import type { CompiledPolicy, CompiledRule } from './compile.js';
+import { Subject, evaluate, type MatchContext } from './match.js';
+import { NO, YES } from './tri.js';
+import { stricter, type ApprovalRequirement, type DecisionKind } from './types.js';
+
+export interface RuleMatch {
+  readonly rule: CompiledRule;
+  /** false when the rule matched only because some word or option could not be known for sure. */
+  readonly certain: boolean;
+  /** Index into the analyzed invocations. */
+  readonly invocation: number;
+}
+
+interface DecisionBase {
+  /** Every rule that fired, in policy order. */
+  readonly matches: readonly RuleMatch[];
+  /** Invocations no rule matched; the policy's `unmatched` default decided them. */
+  readonly unmatched: readonly number[];
+}
+
+export type Decision =
+  | (DecisionBase & { readonly kind: 'allow' })
+  | (DecisionBase & { readonly kind: 'approve'; readonly approval: ApprovalRequirement })
+  | (DecisionBase & { readonly kind: 'deny' });
+
+/**
+ * Strictest wins: every rule is evaluated against every invocation, deny beats approve beats
+ * allow, and an invocation no rule matches gets the policy's `unmatched` default.
+ */
+export function decide(policy: CompiledPolicy, invocations: readonly Invocation[], ctx: MatchContext): Decision {
+  const matches: RuleMatch[] = [];
+  const unmatched: number[] = [];
+  let kind: DecisionKind = invocations.length === 0 ? policy.set.unmatched : 'allow';
+
+  invocations.forEach((invocation, index) => {
+    const prepared = new Subject(invocation, policy.specFor(programName(invocation.argv[0])));
+    let fired = false;
+    for (const rule of candidates(policy, prepared.program)) {
+      const result = ruleResult(rule, prepared, ctx);
+      if (result === null) continue;
+      fired = true;
+      matches.push({ rule, certain: result === 'certain', invocation: index });
+      kind = stricter(kind, rule.decision);
+    }
+    if (!fired) {
+      unmatched.push(index);
+      kind = stricter(kind, policy.set.unmatched);
+    }
+  });
+
+  const base = { matches, unmatched };
+  switch (kind) {
+    case 'allow':
+      return { ...base, kind };
+    case 'deny':
+      return { ...base, kind };
+    case 'approve': {
+      const requirements = matches.filter((m) => m.rule.decision === 'approve').map((m) => m.rule.approval);
+      if (unmatched.length > 0 && policy.set.unmatched === 'approve') requirements.push(policy.set.defaultApproval);
+      return { ...base, kind, approval: mergeApprovals(requirements, policy.set.defaultApproval) };
+    }
+  }
+}
+
+/** Whether a rule fires: approve/deny rules on a possible match, allow rules only on a certain one. */
+export function ruleResult(rule: CompiledRule, subject: Subject, ctx: MatchContext): 'certain' | 'possible' | null {
+  const result = evaluate(rule.when, rule.unless, subject, ctx);
+  if (result === NO || (rule.decision === 'allow' && result !== YES)) return null;
+  return result === YES ? 'certain' : 'possible';
+}
+
+function candidates(policy: CompiledPolicy, program: string | undefined): readonly CompiledRule[] {
+  // A program name that cannot be known statically could be any program: every rule applies.
+  if (program === undefined) return policy.rules;
+  const named = policy.byProgram.get(program);
+  if (named === undefined) return policy.anyProgram;
+  if (policy.anyProgram.length === 0) return named;
+  return [...named, ...policy.anyProgram].sort((a, b) => a.ordinal - b.ordinal);
+}
+
+/** Several approve rules at once: every group's count is required, the shortest expiry holds. */
+export function mergeApprovals(list: readonly ApprovalRequirement[], fallback: ApprovalRequirement): ApprovalRequirement {
+  if (list.length === 0) return fallback;
+  const counts = new Map<string, number>();
+  for (const req of list) for (const { group, count } of req.from) counts.set(group, Math.max(counts.get(group) ?? 0, count));
+  return {
+    from: [...counts].map(([group, count]) => ({ group, count })),
+    expiresSeconds: Math.min(...list.map((r) => r.expiresSeconds)),
+    reasonRequired: list.some((r) => r.reasonRequired),
+    onBehalfMayApprove: list.every((r) => r.onBehalfMayApprove),
+  };
+}

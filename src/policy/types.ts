@@ -1,0 +1,126 @@
+/**
+ * Policy documents as validated from YAML (snake_case, as users write them) and the merged set that
+ * the matcher compiles. The JSON Schema in policies/policy.schema.json describes the same shapes.
+ */
+
+export type DecisionKind = 'allow' | 'approve' | 'deny';
+export type RequesterKind = 'human' | 'agent' | 'ci';
+
+export const DECISION_RANK: Readonly<Record<DecisionKind, number>> = { allow: 0, approve: 1, deny: 2 };
+
+export function stricter(a: DecisionKind, b: DecisionKind): DecisionKind {
+  return DECISION_RANK[a] >= DECISION_RANK[b] ? a : b;
+}
+
+/** A string is a glob (whole-value match); objects name the flavour explicitly. */
+export type PatternDoc =
+  | string
+  | { readonly glob: string; readonly ignore_case?: boolean }
+  | { readonly regex: string; readonly ignore_case?: boolean };
+export type PatternListDoc = PatternDoc | readonly PatternDoc[];
+
+export interface OptionConditionDoc {
+  readonly name: string | readonly string[];
+  readonly value?: PatternListDoc;
+}
+
+export interface ConditionsDoc {
+  readonly program?: PatternListDoc;
+  readonly subcommand?: readonly PatternListDoc[];
+  readonly flags?: readonly string[];
+  readonly options?: OptionConditionDoc | readonly OptionConditionDoc[];
+  readonly args?: PatternListDoc;
+  readonly env?: Readonly<Record<string, PatternListDoc>>;
+  readonly cwd?: PatternListDoc;
+  readonly requester?: RequesterKind | readonly RequesterKind[];
+}
+
+export interface ApproverDoc {
+  readonly group: string;
+  readonly count?: number;
+}
+
+export interface ApprovalDoc {
+  readonly from?: readonly ApproverDoc[];
+  readonly expires?: string;
+  readonly reason_required?: boolean;
+  readonly on_behalf_may_approve?: boolean;
+}
+
+/** A sample command: shell text, or an exact argv list, with the context it runs in. */
+export type ExampleDoc =
+  | string
+  | readonly string[]
+  | {
+      readonly command: string | readonly string[];
+      readonly env?: Readonly<Record<string, string>>;
+      readonly cwd?: string;
+      readonly requester?: RequesterKind;
+    };
+
+export interface RuleDoc extends ConditionsDoc {
+  readonly id: string;
+  readonly description?: string;
+  readonly decision: DecisionKind;
+  readonly message?: string;
+  readonly approval?: ApprovalDoc;
+  readonly unless?: ConditionsDoc | readonly ConditionsDoc[];
+  readonly match?: readonly ExampleDoc[];
+  readonly not_match?: readonly ExampleDoc[];
+}
+
+export interface ProgramDoc {
+  readonly value_options?: readonly string[];
+  readonly flag_options?: readonly string[];
+  readonly optional_value_options?: readonly string[];
+  readonly long_option_prefixes?: boolean;
+  readonly single_dash_long_options?: boolean;
+}
+
+export interface TestDoc {
+  readonly name?: string;
+  readonly command: string | readonly string[];
+  readonly decision: DecisionKind;
+  readonly rules?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  readonly requester?: RequesterKind;
+}
+
+export interface PolicyFileDoc {
+  readonly version: 1;
+  readonly include?: readonly string[];
+  readonly defaults?: {
+    readonly unmatched?: DecisionKind;
+    readonly approval?: ApprovalDoc;
+  };
+  readonly programs?: Readonly<Record<string, ProgramDoc>>;
+  readonly rules?: readonly RuleDoc[];
+  readonly tests?: readonly TestDoc[];
+}
+
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Approval requirements after defaults are applied; what the approval service enforces. */
+export interface ApprovalRequirement {
+  readonly from: readonly { readonly group: string; readonly count: number }[];
+  readonly expiresSeconds: number;
+  readonly reasonRequired: boolean;
+  readonly onBehalfMayApprove: boolean;
+}
+
+/** The merged, validated policy set: plain JSON, so it can be cached between runs. */
+export interface PolicySet {
+  readonly files: readonly { readonly path: string; readonly sha256: string }[];
+  readonly unmatched: DecisionKind;
+  readonly defaultApproval: ApprovalRequirement;
+  readonly programs: Readonly<Record<string, ProgramDoc>>;
+  readonly rules: readonly (RuleDoc & { readonly source: SourceRef })[];
+  readonly tests: readonly (TestDoc & { readonly source: SourceRef })[];
+  /** sha256 over the canonical content of every file, recorded with each decision. */
+  readonly digest: string;
+}
