@@ -18,8 +18,8 @@ export const EXIT = {
 export const EXIT_CODES_HELP = `Exit codes:
   <n>    the command ran: its own exit code (128+N if killed by signal N)
   124    approval expired before a decision
-  125    gate itself failed or could not decide (bad policy or config, approval
-         service unreachable, audit failure); the command did not run
+  125    gate itself failed or could not decide (bad policy or config, usage
+         error, approval service unreachable, audit failure); nothing ran
   126    denied (by policy or by an approver), or the program is not executable
   127    command not found
   130    cancelled by the user while waiting for approval`;

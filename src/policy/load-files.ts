@@ -75,7 +75,7 @@ function parseFile(path: string, bytes: Buffer, stamp: string | undefined, issue
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
   const problems = [...doc.errors, ...doc.warnings];
   for (const error of problems) {
-    const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = lines.linePos(error.pos[0]);
     issues.push({ file: shown, line: pos.line, column: pos.col, field: '', message: `YAML: ${error.message.split('\n')[0]}` });
   }
   if (problems.length > 0) return undefined;

@@ -149,13 +149,14 @@ function longNameMatches(tokenName: string, wanted: string, spec: ProgramSpec): 
   return spec.longOptionPrefixes && tokenName.startsWith('--') && tokenName.length >= 4 && want.startsWith(token);
 }
 
-function isShortName(name: string): boolean {
-  return name.length === 2 && name[0] === '-' && name[1] !== '-';
+/** A one-letter option (`-f`); go-style programs have none: there `-f` is the long option `f`. */
+function isShortName(name: string, spec: ProgramSpec): boolean {
+  return !spec.singleDashLong && name.length === 2 && name[0] === '-' && name[1] !== '-';
 }
 
 function flagPresent(reading: Reading, flag: string, spec: ProgramSpec): Tri {
   let result: Tri = NO;
-  const short = isShortName(flag) ? flag[1]! : undefined;
+  const short = isShortName(flag, spec) ? flag[1]! : undefined;
   for (const token of reading) {
     switch (token.t) {
       case 'unknown':
@@ -193,9 +194,9 @@ function optionIn(reading: Reading, names: readonly string[], values: readonly P
       continue;
     }
     for (const name of names) {
-      if (token.t === 'long' && !isShortName(name) && longNameMatches(token.name, name, spec)) {
+      if (token.t === 'long' && !isShortName(name, spec) && longNameMatches(token.name, name, spec)) {
         result = or(result, valueTri(token.value));
-      } else if (token.t === 'short' && isShortName(name)) {
+      } else if (token.t === 'short' && isShortName(name, spec)) {
         const letter = name[1]!;
         if (token.option === letter) result = or(result, valueTri(token.value));
         else if (token.flags.includes(letter)) result = or(result, valueTri(null));

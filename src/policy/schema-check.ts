@@ -56,12 +56,16 @@ function summarize(errors: readonly ErrorObject[]): Summary[] {
     const path = toPath(pointer);
     const unknown = list.filter((e) => e.keyword === 'additionalProperties');
     if (unknown.length > 0) {
-      const seen = new Set<string>();
+      // Several oneOf branches may each reject the key: offer the union of what they allow.
+      const allowedByKey = new Map<string, Set<string>>();
       for (const e of unknown) {
         const key = String((e.params as { additionalProperty: string }).additionalProperty);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        const allowed = allowedByKey.get(key) ?? new Set<string>();
+        for (const k of Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {})) allowed.add(k);
+        allowedByKey.set(key, allowed);
+      }
+      for (const [key, allowedSet] of allowedByKey) {
+        const allowed = [...allowedSet];
         const guess = closest(key, allowed);
         out.push({
           path,
