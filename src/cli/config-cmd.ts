@@ -1,9 +1,11 @@
 import type Conf from 'conf';
+import { resolve } from 'node:path';
 import { configFile, gateHome } from '../config/paths.js';
 import { CONFIG_KEYS, readUserConfig, type ConfigKey } from '../config/resolve.js';
 import { GateError } from '../errors.js';
 
 async function store(): Promise<Conf<Record<string, unknown>>> {
+  readUserConfig(); // A corrupt file is reported as such (naming it), not as conf's internal error.
   // conf owns writes (atomic, permissions); the hot path reads the same file with JSON.parse.
   const { default: Conf } = await import('conf');
   return new Conf<Record<string, unknown>>({ cwd: gateHome(), configName: 'config', projectSuffix: '', clearInvalidConfig: false });
@@ -27,7 +29,8 @@ export async function configSet(key: string, values: readonly string[]): Promise
   const k = checkKey(key);
   if (values.length === 0) throw new GateError('USAGE', `config set ${k} needs a value`);
   let value: unknown = values[0];
-  if (k === 'policy') value = [...values];
+  // Stored absolute: a relative path would mean different files from every working directory.
+  if (k === 'policy') value = values.map((v) => resolve(v));
   else if (values.length > 1) throw new GateError('USAGE', `config key ${k} takes one value`);
   if (k === 'identity.kind' && !['human', 'agent', 'ci'].includes(String(value))) {
     throw new GateError('USAGE', `identity.kind must be human, agent or ci; got "${String(value)}"`);

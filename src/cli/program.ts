@@ -59,7 +59,10 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .option('--json', 'print one JSON object: {decision, rules, matches, ...}', false)
     .exitOverride()
     .action(async (opts: { policy: string[]; json: boolean }) => {
-      code = await checkCommand(needCommand(command, 'gate check -- rm -rf /tmp/x'), opts);
+      // commander parses --policy into the root command wherever it appears (`gate check --policy F`
+      // included), so the root's value must be merged in, or check would silently use the default.
+      const policy = [...program.opts<{ policy: string[] }>().policy, ...opts.policy];
+      code = await checkCommand(needCommand(command, 'gate check -- rm -rf /tmp/x'), { ...opts, policy });
     });
 
   const policy = program.command('policy').description('validate and test policy files').exitOverride();
@@ -69,7 +72,7 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .argument('[files...]', 'files or directories (default: the policies gate would use)')
     .exitOverride()
     .action(async (files: string[]) => {
-      code = await validateCommand(files);
+      code = await validateCommand(files.length > 0 ? files : program.opts<{ policy: string[] }>().policy);
     });
   policy
     .command('test')
@@ -77,7 +80,7 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .argument('[files...]', 'files or directories (default: the policies gate would use)')
     .exitOverride()
     .action(async (files: string[]) => {
-      code = await testCommand(files);
+      code = await testCommand(files.length > 0 ? files : program.opts<{ policy: string[] }>().policy);
     });
 
   const config = program.command('config').description('read and change user settings (under GATE_HOME)').exitOverride();

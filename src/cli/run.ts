@@ -40,7 +40,10 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     return EXIT.DENIED;
   }
 
-  const outcome = await runInherited({ file: program.path, argv, cwd: ctx.cwd, env: process.env });
+  // A path with a slash is executed as typed (relative to ctx.cwd, which is also the child's cwd),
+  // as a shell does, so a script's $0 is `./script`, not the absolute path.
+  const file = argv[0]!.includes('/') ? argv[0]! : program.path;
+  const outcome = await runInherited({ file, argv, cwd: ctx.cwd, env: process.env });
   if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(program.path)}: ${outcome.message}`);
   return outcome.code;
 }

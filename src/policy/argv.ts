@@ -39,7 +39,6 @@ function arity(spec: ProgramSpec, name: string): Arity {
 /** Returns every plausible reading of argv[1..], or `null` when there are too many to enumerate. */
 export function readArgv(argv: readonly Word[], spec: ProgramSpec): Reading[] | null {
   const readings: Reading[] = [];
-  let overflow = false;
 
   // Explicit stack instead of recursion: an argv can be long, and each ambiguity forks the path.
   const stack: { i: number; tokens: Token[]; ended: boolean }[] = [{ i: 1, tokens: [], ended: false }];
@@ -83,8 +82,8 @@ export function readArgv(argv: readonly Word[], spec: ProgramSpec): Reading[] | 
         }
         if (kind === 'ambiguous' && next !== undefined) {
           // Fork: one reading where the option took the next word as its value.
-          if (readings.length + stack.length + 1 >= MAX_READINGS) overflow = true;
-          else stack.push({ i: i + 2, tokens: [...tokens, { t: 'long', name: text, value: next }], ended });
+          if (readings.length + stack.length + 1 >= MAX_READINGS) return null;
+          stack.push({ i: i + 2, tokens: [...tokens, { t: 'long', name: text, value: next }], ended });
         }
         tokens.push({ t: 'long', name: text, value: null });
         i++;
@@ -97,8 +96,8 @@ export function readArgv(argv: readonly Word[], spec: ProgramSpec): Reading[] | 
       if (consuming && next !== undefined) {
         const token: Token = { t: 'short', text, flags: consuming.flags, option: consuming.option, value: next };
         if (staying) {
-          if (readings.length + stack.length + 1 >= MAX_READINGS) overflow = true;
-          else stack.push({ i: i + 2, tokens: [...tokens, token], ended });
+          if (readings.length + stack.length + 1 >= MAX_READINGS) return null;
+          stack.push({ i: i + 2, tokens: [...tokens, token], ended });
         } else {
           tokens.push(token);
           i += 2;
@@ -110,7 +109,6 @@ export function readArgv(argv: readonly Word[], spec: ProgramSpec): Reading[] | 
       i++;
     }
     readings.push(tokens);
-    if (overflow) return null;
   }
   return readings;
 }

@@ -38,19 +38,53 @@ export interface CompiledPolicy {
 
 const PLAIN_NAME = /^[^*?[\\]+$/;
 
-export function compilePolicy(set: PolicySet): CompiledPolicy {
-  const rules = set.rules.map((doc, ordinal): CompiledRule => ({
-    ordinal,
-    id: doc.id,
-    description: doc.description,
-    decision: doc.decision,
-    message: doc.message,
-    approval: resolveApproval(doc.approval, set.defaultApproval),
-    source: doc.source,
-    when: compileConditions(doc),
-    unless: doc.unless === undefined ? [] : (Array.isArray(doc.unless) ? doc.unless : [doc.unless]).map(compileConditions),
-  }));
+/**
+ * A rule whose patterns are compiled on first use: a command only ever touches the rules indexed
+ * under its program, so a large policy costs nothing for the rules a command cannot match.
+ */
+class LazyRule implements CompiledRule {
+  readonly id: string;
+  readonly description: string | undefined;
+  readonly decision: DecisionKind;
+  readonly message: string | undefined;
+  readonly source: SourceRef;
+  private compiled: { when: Conditions; unless: readonly Conditions[]; approval: ApprovalRequirement } | undefined;
 
+  constructor(
+    private readonly doc: PolicySet['rules'][number],
+    readonly ordinal: number,
+    private readonly defaultApproval: ApprovalRequirement,
+  ) {
+    this.id = doc.id;
+    this.description = doc.description;
+    this.decision = doc.decision;
+    this.message = doc.message;
+    this.source = doc.source;
+  }
+
+  private get parts(): { when: Conditions; unless: readonly Conditions[]; approval: ApprovalRequirement } {
+    const doc = this.doc;
+    this.compiled ??= {
+      when: compileConditions(doc),
+      unless: doc.unless === undefined ? [] : (Array.isArray(doc.unless) ? doc.unless : [doc.unless]).map(compileConditions),
+      approval: resolveApproval(doc.approval, this.defaultApproval),
+    };
+    return this.compiled;
+  }
+
+  get when(): Conditions {
+    return this.parts.when;
+  }
+  get unless(): readonly Conditions[] {
+    return this.parts.unless;
+  }
+  get approval(): ApprovalRequirement {
+    return this.parts.approval;
+  }
+}
+
+export function compilePolicy(set: PolicySet): CompiledPolicy {
+  const rules = set.rules.map((doc, ordinal) => new LazyRule(doc, ordinal, set.defaultApproval));
   const byProgram = new Map<string, CompiledRule[]>();
   const anyProgram: CompiledRule[] = [];
   for (const rule of rules) {
@@ -71,8 +105,9 @@ export function compilePolicy(set: PolicySet): CompiledPolicy {
     const key = program ?? '';
     let spec = specs.get(key);
     if (spec === undefined) {
-      const docs = [BUILTIN_PROGRAMS[key], set.programs[key]].filter((d) => d !== undefined);
-      spec = buildProgramSpec(Object.hasOwn(BUILTIN_PROGRAMS, key) || Object.hasOwn(set.programs, key) ? docs : []);
+      // Own properties only: a program named "constructor" must not pick up Object.prototype.
+      const docs = [BUILTIN_PROGRAMS, set.programs].filter((table) => Object.hasOwn(table, key)).map((table) => table[key]!);
+      spec = buildProgramSpec(docs);
       specs.set(key, spec);
     }
     return spec;

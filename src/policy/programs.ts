@@ -24,12 +24,17 @@ const KUBECTL: ProgramDoc = {
     '--cache-dir', '-v', '--v', '--grace-period', '--timeout', '-k', '--kustomize', '-p', '--patch', '--type',
     '--template', '--sort-by', '--replicas', '--image', '--port', '--tls-server-name', '--profile',
     '--profile-output', '--log-file', '--vmodule', '--field-manager', '--subresource',
+    '-L', '--label-columns', '--since', '--since-time', '--tail', '--limit-bytes', '--chunk-size', '--username',
+    '--password', '--current-replicas', '--resource-version', '--to-revision', '--pod-selector',
   ],
   flag_options: [
     '-A', '--all-namespaces', '--all', '--force', '--wait', '--now', '--insecure-skip-tls-verify', '-w', '--watch',
     '-i', '--stdin', '-t', '--tty', '-R', '--recursive', '--ignore-not-found', '--cascade', '--dry-run',
     '--validate', '--overwrite', '--record', '-q', '--quiet', '--warnings-as-errors', '--match-server-version',
     '--disable-compression', '--server-side', '--force-conflicts', '--prune',
+    '--show-labels', '--no-headers', '--previous', '--timestamps', '--all-containers', '--prefix', '--show-kind',
+    '--show-managed-fields', '--ignore-daemonsets', '--delete-emptydir-data', '--delete-local-data',
+    '--disable-eviction', '--local',
   ],
   optional_value_options: ['--dry-run', '--cascade', '--validate'],
 };
@@ -59,9 +64,10 @@ const DOCKER: ProgramDoc = {
     '--net', '--entrypoint', '-p', '--publish', '--mount', '-h', '--hostname', '--cap-add', '--cap-drop',
     '--security-opt', '--device', '--pid', '--ipc', '--uts', '--userns', '--label', '--platform', '-m',
     '--memory', '--cpus', '--restart', '--detach-keys', '--add-host', '--dns', '--group-add', '--ulimit',
-    '--volumes-from', '--tmpfs', '--log-driver', '--log-opt', '-f', '--file', '-t', '--tag', '--build-arg',
+    '--volumes-from', '--tmpfs', '--log-driver', '--log-opt', '-f', '--file', '--tag', '--build-arg',
     '--target', '--filter', '--format',
   ],
+  // `-t` is left out on purpose: `--tty` (a flag) for run/exec, `--tag` (takes a value) for build.
   flag_options: ['-d', '--detach', '-i', '--interactive', '--tty', '--rm', '--privileged', '-a', '--all',
     '--read-only', '--init', '-q', '--quiet', '--no-cache', '--pull', '-D', '--debug', '--tls', '--tlsverify'],
 };
@@ -97,9 +103,14 @@ const AWS: ProgramDoc = {
     '--cli-connect-timeout', '--color', '--ca-bundle', '--cli-input-json', '--cli-input-yaml', '--page-size',
     '--max-items', '--starting-token', '--exclude', '--include', '--sse', '--acl', '--storage-class',
     '--bucket', '--key', '--db-instance-identifier', '--db-snapshot-identifier', '--s3-bucket-name',
-    '--export-task-identifier', '--iam-role-arn', '--kms-key-id', '--source-arn', '--table-arn', '--s3-bucket'],
+    '--export-task-identifier', '--iam-role-arn', '--kms-key-id', '--source-arn', '--table-arn', '--s3-bucket',
+    '--s3-prefix', '--export-format', '--export-time', '--source-region', '--content-type', '--cache-control',
+    '--metadata-directive', '--expires-in', '--table-name', '--secret-id', '--version-stage', '--name', '--names',
+    '--attribute-name', '--values-to-add', '--snapshot-id', '--image-id'],
   flag_options: ['--debug', '--no-paginate', '--no-verify-ssl', '--no-sign-request', '--recursive', '--dryrun',
-    '--quiet', '--delete', '--force', '--no-cli-pager', '--cli-auto-prompt', '--no-cli-auto-prompt'],
+    '--quiet', '--delete', '--force', '--no-cli-pager', '--cli-auto-prompt', '--no-cli-auto-prompt',
+    '--only-show-errors', '--no-progress', '--follow-symlinks', '--no-follow-symlinks', '--size-only',
+    '--exact-timestamps', '--no-guess-mime-type', '--with-decryption', '--no-with-decryption'],
 };
 
 const GCLOUD: ProgramDoc = {
@@ -107,6 +118,13 @@ const GCLOUD: ProgramDoc = {
     '--impersonate-service-account', '--billing-project', '--flags-file', '--database', '--uri', '--bucket',
     '--collection-ids', '--output-url-prefix', '--query', '--destination-uri', '--instance'],
   flag_options: ['--quiet', '-q', '--async', '--log-http', '--no-user-output-enabled', '--recursive', '-r'],
+};
+
+/** gsutil's top-level options, plus the common ones of cp/mv/rsync/rm (`gsutil -m cp -r gs://b .`). */
+const GSUTIL: ProgramDoc = {
+  value_options: ['-u', '-o', '-h', '-i', '-a', '-z', '-j', '-s', '-L', '-x'],
+  flag_options: ['-m', '-q', '-D', '-DD', '-d', '-r', '-R', '-n', '-e', '-c', '-C', '-P', '-U', '-v', '-I', '-f',
+    '-J', '-Z', '-p', '--help', '--version'],
 };
 
 const HELM: ProgramDoc = {
@@ -140,11 +158,29 @@ const DUMP: ProgramDoc = {
     '--jobs', '-Z', '--compress', '-E', '--encoding', '--role', '-u', '--user', '-P', '-r', '--result-file'],
 };
 
+/** mysqldump: `-p` is the password, attached only (`-pSECRET`), unlike pg_dump's `-p PORT`. */
+const MYSQLDUMP: ProgramDoc = {
+  value_options: ['-h', '--host', '-P', '--port', '-u', '--user', '-S', '--socket', '-r', '--result-file', '-w',
+    '--where', '--ignore-table', '--default-character-set', '--defaults-file', '--defaults-extra-file',
+    '--login-path', '--tab', '-T'],
+  flag_options: ['-A', '--all-databases', '-B', '--databases', '--single-transaction', '-q', '--quick', '-d',
+    '--no-data', '-t', '--no-create-info', '-R', '--routines', '-E', '--events', '--triggers', '--skip-triggers',
+    '-c', '--complete-insert', '-e', '--extended-insert', '-f', '--force', '-x', '--lock-all-tables', '-l',
+    '--lock-tables', '--add-drop-table', '--add-drop-database', '--no-tablespaces', '--tables', '-v', '--verbose',
+    '-C', '--compress', '--hex-blob', '--skip-lock-tables'],
+  optional_value_options: ['-p', '--password'],
+};
+
 const FIND: ProgramDoc = {
   value_options: ['-name', '-iname', '-path', '-ipath', '-regex', '-iregex', '-type', '-xtype', '-newer', '-maxdepth',
     '-mindepth', '-user', '-group', '-perm', '-size', '-mtime', '-mmin', '-atime', '-amin', '-ctime', '-cmin',
     '-uid', '-gid', '-links', '-inum', '-samefile', '-wholename', '-iwholename', '-fprint', '-fprint0', '-fls',
-    '-printf', '-fprintf', '-regextype', '-D', '-O', '-lname', '-ilname', '-context', '-newermt', '-used'],
+    '-printf', '-fprintf', '-regextype', '-D', '-O', '-lname', '-ilname', '-context', '-newermt', '-used',
+    // An action's first word is the command it runs (`-exec rm {} ;`); the rest are positionals up to `;`.
+    '-exec', '-execdir', '-ok', '-okdir'],
+  flag_options: ['-delete', '-print', '-print0', '-ls', '-prune', '-quit', '-depth', '-xdev', '-mount', '-empty',
+    '-follow', '-L', '-H', '-P', '-not', '-a', '-o', '-and', '-or', '-true', '-false', '-readable', '-writable',
+    '-executable', '-nouser', '-nogroup', '-daystart', '-ignore_readdir_race', '-noleaf', '-help', '-version'],
   single_dash_long_options: true,
 };
 
@@ -163,7 +199,7 @@ export const BUILTIN_PROGRAMS: Readonly<Record<string, ProgramDoc>> = {
   mariadb: MYSQL,
   aws: AWS,
   gcloud: GCLOUD,
-  gsutil: GCLOUD,
+  gsutil: GSUTIL,
   bq: GCLOUD,
   helm: HELM,
   systemctl: SYSTEMCTL,
@@ -171,7 +207,7 @@ export const BUILTIN_PROGRAMS: Readonly<Record<string, ProgramDoc>> = {
   rsync: RSYNC,
   pg_dump: DUMP,
   pg_dumpall: DUMP,
-  mysqldump: DUMP,
+  mysqldump: MYSQLDUMP,
   find: FIND,
 };
 

@@ -1,0 +1,468 @@
+// gate benchmarks: `npm run bench` (builds first). Prints figures; never fails on a missed target.
+// See bench/README.md for what each figure means. Knobs (environment variables):
+//   BENCH_RUNS (100)          allow-path spawns per variant, interleaved
+//   BENCH_COLD_RUNS (15)      cold-path (cache miss) spawns per variant
+//   BENCH_BIG_RUNS (30)       allow-path spawns with the generated 1,000-rule policy
+//   BENCH_DECIDE_ITERS (20000) timed decide() calls per command
+//   BENCH_RULES (1000)        size of the generated policy
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generatePolicy, toPolicySet } from './policy-gen.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const GATE = join(ROOT, 'bin', 'gate.js');
+const NODE = process.execPath;
+
+const int = (name, fallback, min = 1) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+};
+const CFG = {
+  runs: int('BENCH_RUNS', 100),
+  coldRuns: int('BENCH_COLD_RUNS', 15),
+  bigRuns: int('BENCH_BIG_RUNS', 30),
+  iters: int('BENCH_DECIDE_ITERS', 20000, 100),
+  rules: int('BENCH_RULES', 1000, 400),
+};
+const TARGET = { ratio: 1.3, decideUs: 50 };
+
+// ---------------------------------------------------------------------------------------------
+// statistics and formatting
+
+const sorted = (xs) => Float64Array.from(xs).sort();
+/** Nearest-rank percentile. */
+function pct(xs, p) {
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+function median(xs) {
+  const s = sorted(xs);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const f = (x, digits = 2) => x.toFixed(digits);
+const sign = (x, digits = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+const verdict = (ok) => (ok ? 'PASS' : 'MISS');
+
+const summary = [];
+function record(label, value, target, ok) {
+  summary.push({ label, value, target, status: ok === undefined ? 'info' : verdict(ok) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// machine
+
+function machine() {
+  let cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) cpu = line.split(':').slice(1).join(':').trim();
+  } catch {}
+  let distro = '';
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m) distro = `${m[1]}, `;
+  } catch {}
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const mem = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${cpu}, ${cores} cores, ${mem} GiB RAM, Node ${process.version}, ${distro}${os.type()} ${os.release()} ${os.arch()}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// process spawning
+
+/** Wall time of one spawn until exit, in ms. Everything is set up before the clock starts. */
+function timedSpawn(cmd, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const t1 = process.hrtime.bigint();
+      resolvePromise({ ms: Number(t1 - t0) / 1e6, code, signal });
+    });
+  });
+}
+
+/** One untimed run with output captured, to fail loudly when a variant does not work. */
+function checkedRun(cmd, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolvePromise({ code, out }));
+  });
+}
+
+/**
+ * Runs the variants interleaved (A B C, then C B A, ...), so drift in machine load lands on all
+ * of them alike. A variant is { key, cmd, args, env() } where env() runs before the clock starts.
+ */
+async function interleaved(variants, rounds) {
+  const samples = Object.fromEntries(variants.map((v) => [v.key, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) {
+      const env = v.env();
+      const result = await timedSpawn(v.cmd, v.args, env);
+      if (result.code !== 0) throw new Error(`${v.key} exited with ${result.code ?? result.signal} in round ${r}`);
+      samples[v.key].push(result.ms);
+    }
+  }
+  return samples;
+}
+
+function baseEnv(extra) {
+  const env = { ...process.env, ...extra };
+  delete env.GATE_POLICY; // always the policy the benchmark names
+  return env;
+}
+
+function printSpawnRows(rows) {
+  for (const [label, xs] of rows) {
+    console.log(`  ${pad(label, 34)} median ${lpad(f(median(xs)), 7)} ms   p90 ${lpad(f(pct(xs, 90)), 7)} ms   min ${lpad(f(Math.min(...xs)), 7)} ms   (n=${xs.length})`);
+  }
+}
+
+function paired(a, b, op) {
+  return a.map((x, i) => op(x, b[i]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) allow path and cold path
+
+async function allowPath(tmp) {
+  console.log(`\n== (a) allow path: gate -- true vs node -e 0 vs true (shipped default policy, warm cache) ==`);
+  const home = join(tmp, 'home-warm');
+  mkdirSync(home);
+  const gateEnv = baseEnv({ GATE_HOME: home });
+  const warm = await checkedRun(NODE, [GATE, '--', 'true'], gateEnv);
+  if (warm.code !== 0) throw new Error(`warm-up \`gate -- true\` exited ${warm.code}:\n${warm.out}`);
+  const cacheFiles = existsSync(join(home, 'cache')) ? readdirSync(join(home, 'cache')) : [];
+  if (cacheFiles.length === 0) console.log('  WARNING: the warm-up run wrote no policy cache; "warm" runs below are cache misses');
+  const plainEnv = baseEnv({});
+  const s = await interleaved(
+    [
+      { key: 'gate', cmd: NODE, args: [GATE, '--', 'true'], env: () => gateEnv },
+      { key: 'node', cmd: NODE, args: ['-e', '0'], env: () => plainEnv },
+      { key: 'true', cmd: 'true', args: [], env: () => plainEnv },
+    ],
+    CFG.runs,
+  );
+  printSpawnRows([
+    ['node bin/gate.js -- true', s.gate],
+    ['node -e 0', s.node],
+    ['true (direct)', s.true],
+  ]);
+  const ratio = median(paired(s.gate, s.node, (g, n) => g / n));
+  const ratioOfMedians = median(s.gate) / median(s.node);
+  const diff = median(s.gate) - median(s.node);
+  const diffPaired = median(paired(s.gate, s.node, (g, n) => g - n));
+  const overTrue = median(s.gate) - median(s.true);
+  console.log(`  ratio gate/node: median of paired ratios ${f(ratio, 3)} (ratio of medians ${f(ratioOfMedians, 3)})   target <= ${TARGET.ratio}   ${verdict(ratio <= TARGET.ratio)}`);
+  console.log(`  gate - node: ${sign(diff)} ms (median of paired differences ${sign(diffPaired)} ms)`);
+  console.log(`  gate - true: ${sign(overTrue)} ms (total cost of going through gate instead of running \`true\` directly)`);
+  record('allow path: median ratio gate/node', f(ratio, 3), `<= ${TARGET.ratio}`, ratio <= TARGET.ratio);
+  record('allow path: gate - node', `${sign(diff)} ms`);
+  record('allow path: gate - true (direct)', `${sign(overTrue)} ms`);
+  return { warmMedian: median(s.gate) };
+}
+
+async function coldPath(tmp, warmMedian) {
+  console.log(`\n== (a) cold path: policy cache miss (fresh GATE_HOME per run) vs node -e 0 ==`);
+  let n = 0;
+  const fresh = () => {
+    const home = join(tmp, `home-cold-${n++}`);
+    mkdirSync(home);
+    return baseEnv({ GATE_HOME: home });
+  };
+  const plainEnv = baseEnv({});
+  const s = await interleaved(
+    [
+      { key: 'gate', cmd: NODE, args: [GATE, '--', 'true'], env: fresh },
+      { key: 'node', cmd: NODE, args: ['-e', '0'], env: () => plainEnv },
+    ],
+    CFG.coldRuns,
+  );
+  printSpawnRows([
+    ['node bin/gate.js -- true (cold)', s.gate],
+    ['node -e 0', s.node],
+  ]);
+  const ratio = median(paired(s.gate, s.node, (g, x) => g / x));
+  const diff = median(s.gate) - median(s.node);
+  const validation = median(s.gate) - warmMedian;
+  console.log(`  ratio gate/node: median of paired ratios ${f(ratio, 3)}; gate - node: ${sign(diff)} ms`);
+  console.log(`  cost of a cache miss (cold median - warm median): ${sign(validation)} ms (YAML, schema, examples, cache write)`);
+  record('cold path: median ratio gate/node', f(ratio, 3));
+  record('cold path: gate - node', `${sign(diff)} ms`);
+  record('cold path: cache miss cost (cold - warm)', `${sign(validation)} ms`);
+}
+
+async function bigAllowPath(tmp, file) {
+  console.log(`\n== (a+) allow path with the generated ${CFG.rules}-rule policy (GATE_POLICY, warm cache) ==`);
+  const home = join(tmp, 'home-big');
+  mkdirSync(home);
+  const gateEnv = baseEnv({ GATE_HOME: home, GATE_POLICY: file, GATE_REQUESTER_KIND: 'human' });
+  gateEnv.GATE_POLICY = file;
+  const warm = await checkedRun(NODE, [GATE, '--', 'true'], gateEnv);
+  if (warm.code !== 0) {
+    console.log(`  skipped: \`gate -- true\` under the generated policy exited ${warm.code}:\n${warm.out}`);
+    return;
+  }
+  const plainEnv = baseEnv({});
+  const s = await interleaved(
+    [
+      { key: 'gate', cmd: NODE, args: [GATE, '--', 'true'], env: () => gateEnv },
+      { key: 'node', cmd: NODE, args: ['-e', '0'], env: () => plainEnv },
+    ],
+    CFG.bigRuns,
+  );
+  printSpawnRows([
+    [`gate -- true (${CFG.rules} rules)`, s.gate],
+    ['node -e 0', s.node],
+  ]);
+  const ratio = median(paired(s.gate, s.node, (g, x) => g / x));
+  const diff = median(s.gate) - median(s.node);
+  console.log(`  ratio gate/node: median of paired ratios ${f(ratio, 3)}; gate - node: ${sign(diff)} ms`);
+  record(`allow path, ${CFG.rules}-rule policy: ratio gate/node`, f(ratio, 3));
+  record(`allow path, ${CFG.rules}-rule policy: gate - node`, `${sign(diff)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) decision time
+
+async function bundleMatcher(tmp) {
+  const { build, stop } = await import('esbuild');
+  const outfile = join(tmp, 'decide-bundle.mjs');
+  try {
+    await build({
+      entryPoints: [join(ROOT, 'bench', 'decide-entry.ts')],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'warning',
+      banner: { js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);" },
+    });
+  } finally {
+    await stop?.();
+  }
+  return import(pathToFileURL(outfile).href);
+}
+
+/** A fixed, realistic environment: decisions must not depend on the machine running the bench. */
+function benchEnv() {
+  const env = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/home/dev',
+    USER: 'dev',
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    EDITOR: 'vim',
+    KUBECONFIG: '/home/dev/.kube/prod-config',
+    AWS_PROFILE: 'staging',
+    PGHOST: 'db1.prod.internal',
+    CLUSTER: 'eu-west',
+  };
+  for (let i = 0; i < 30; i++) env[`APP_SETTING_${i}`] = `value-${i}`;
+  return env;
+}
+
+function benchCommands(unspecified) {
+  const paths = Array.from({ length: 48 }, (_, i) => `build/out/chunk-${i}.js`);
+  const tool = unspecified[0] ?? 'frobnicate';
+  const opts = Array.from({ length: 24 }, (_, i) => [`--opt-${i}`, `v${i}`]).flat();
+  return [
+    ['kubectl --context prod -n x delete ns y', ['kubectl', '--context', 'prod', '-n', 'x', 'delete', 'ns', 'y']],
+    ['git push --force origin main', ['git', 'push', '--force', 'origin', 'main']],
+    ['ls -la', ['ls', '-la']],
+    ['frobnicate --level 3 in.txt (unknown)', ['frobnicate', '--level', '3', 'in.txt']],
+    ['terraform -chdir=.. apply -auto-approve', ['terraform', '-chdir=envs/prod', 'apply', '-auto-approve', '-var', 'env=prod']],
+    ['psql -h .. -c "DROP TABLE users"', ['psql', '-h', 'db1.prod.internal', '-U', 'postgres', '-c', 'DROP TABLE users']],
+    ['docker run --privileged -v /:/host', ['docker', 'run', '--rm', '--privileged', '-v', '/:/host', 'alpine', 'sh']],
+    ['aws --profile prod s3 rm .. --recursive', ['aws', '--profile', 'prod', 's3', 'rm', 's3://prod-data/logs', '--recursive']],
+    ['rm -rf + 48 paths (50 args)', ['rm', '-rf', ...paths]],
+    [`${tool} + 24 unknown opts (50 args)`, [tool, 'sync', ...opts, 'final']],
+  ];
+}
+
+function timeDecisions(m, policy, commands, ctx) {
+  const rows = [];
+  let sink = 0;
+  for (const [label, argv] of commands) {
+    const t0 = process.hrtime.bigint();
+    const first = m.decide(policy, [m.invocationFromArgv(argv)], ctx);
+    const firstUs = Number(process.hrtime.bigint() - t0) / 1e3;
+    const warmup = Math.min(2000, Math.ceil(CFG.iters / 5));
+    for (let i = 0; i < warmup; i++) sink += m.decide(policy, [m.invocationFromArgv(argv)], ctx).matches.length;
+    const us = new Float64Array(CFG.iters);
+    for (let i = 0; i < CFG.iters; i++) {
+      const a = process.hrtime.bigint();
+      const d = m.decide(policy, [m.invocationFromArgv(argv)], ctx);
+      const b = process.hrtime.bigint();
+      sink += d.matches.length;
+      us[i] = Number(b - a) / 1e3;
+    }
+    const candidates = (policy.byProgram.get(argv[0])?.length ?? 0) + policy.anyProgram.length;
+    rows.push({ label, argc: argv.length - 1, firstUs, us, kind: first.kind, matches: first.matches.length, candidates });
+  }
+  // Timer overhead, for reference: two hrtime.bigint() calls with nothing between.
+  const empty = new Float64Array(CFG.iters);
+  for (let i = 0; i < CFG.iters; i++) {
+    const a = process.hrtime.bigint();
+    const b = process.hrtime.bigint();
+    empty[i] = Number(b - a) / 1e3;
+  }
+  if (sink === -1) console.log('');
+  return { rows, timerUs: median(empty) };
+}
+
+async function decisionTime(tmp) {
+  console.log(`\n== (b) decision time: decide() on a generated ${CFG.rules}-rule policy ==`);
+  let t = process.hrtime.bigint();
+  const m = await bundleMatcher(tmp);
+  const bundleMs = Number(process.hrtime.bigint() - t) / 1e6;
+
+  const gen = generatePolicy({ rules: CFG.rules });
+  const file = join(tmp, 'policy-big.yaml');
+  writeFileSync(file, `# generated by bench/policy-gen.mjs\n${m.toYaml(gen.doc, { lineWidth: 0 })}`);
+  const st = gen.stats;
+  const programsWithRules = new Set(gen.doc.rules.filter((r) => !r.id.startsWith('any-')).map((r) => (Array.isArray(r.program) ? r.program[0] : r.program))).size;
+  console.log(`  matcher bundled with esbuild in ${f(bundleMs, 0)} ms; policy written to a temp file (${(readFileSync(file).length / 1024).toFixed(0)} KiB YAML)`);
+  console.log(`  policy: ${gen.doc.rules.length} rules over ${programsWithRules} program names + ${st.anyProgram} rules with a pattern or no program; ` +
+    `${st.allow} allow / ${st.approve} approve / ${st.deny} deny; unmatched: ${gen.doc.defaults.unmatched}`);
+  console.log(`  conditions: subcommand ${st.subcommand}, flags ${st.flags}, options ${st.options}, args ${st.args}, env ${st.env}, cwd ${st.cwd}, ` +
+    `requester ${st.requester}, unless ${st.unless}, regex patterns ${st.regex}; ${st.examples} match/not_match examples; ` +
+    `${Object.keys(gen.doc.programs).length} option tables`);
+
+  const set = toPolicySet(gen.doc, file);
+  t = process.hrtime.bigint();
+  const policy = m.compilePolicy(set);
+  const compileColdMs = Number(process.hrtime.bigint() - t) / 1e6;
+  const compileMs = [];
+  for (let i = 0; i < 15; i++) {
+    t = process.hrtime.bigint();
+    m.compilePolicy(set);
+    compileMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const json = JSON.stringify(set);
+  const parseMs = [];
+  for (let i = 0; i < 15; i++) {
+    t = process.hrtime.bigint();
+    JSON.parse(json);
+    parseMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  console.log(`  compilePolicy(): first ${f(compileColdMs)} ms, then median ${f(median(compileMs))} ms; ` +
+    `JSON.parse of the set (what a cache hit reads, ${(json.length / 1024).toFixed(0)} KiB): median ${f(median(parseMs))} ms`);
+
+  // Sanity: every generated example must do what it says (same check `gate policy validate` does).
+  let bad = 0;
+  policy.rules.forEach((rule, i) => {
+    const doc = gen.doc.rules[i];
+    for (const [kind, list] of [['match', doc.match], ['not_match', doc.not_match]]) {
+      for (const ex of list ?? []) {
+        const fires = m.ruleFiresOn(policy, rule, m.toSample(ex));
+        if (fires !== (kind === 'match')) {
+          bad++;
+          if (bad <= 3) console.log(`  WARNING: rule ${rule.id} ${kind} example ${JSON.stringify(ex)} does not hold`);
+        }
+      }
+    }
+  });
+  if (bad > 0) console.log(`  WARNING: ${bad} generated example(s) do not hold; \`policy validate\` will reject the file`);
+
+  const ctx = { env: benchEnv(), cwd: '/home/dev/src/shop', requester: 'agent' };
+  const commands = benchCommands(gen.unspecified);
+  const { rows, timerUs } = timeDecisions(m, policy, commands, ctx);
+  console.log(`  ${CFG.iters} timed calls per command after warm-up; requester agent, ${Object.keys(ctx.env).length} env vars; timer overhead ~${f(timerUs, 3)} us (included)`);
+  console.log(`  ${pad('command', 40)} ${lpad('argc', 4)} ${lpad('cands', 5)} ${pad('decision', 12)} ${lpad('median us', 9)} ${lpad('p99 us', 8)} ${lpad('first us', 9)}`);
+  for (const r of rows) {
+    const decision = `${r.kind}/${r.matches}`;
+    console.log(`  ${pad(r.label, 40)} ${lpad(r.argc, 4)} ${lpad(r.candidates, 5)} ${pad(decision, 12)} ${lpad(f(median(r.us)), 9)} ${lpad(f(pct(r.us, 99)), 8)} ${lpad(f(r.firstUs, 0), 9)}`);
+  }
+  console.log(`  (cands: rules evaluated for the program; decision/n: kind and number of rules that fired; first: first call, JIT cold for the first row only)`);
+  const all = Float64Array.from(rows.flatMap((r) => Array.from(r.us)));
+  const worst = rows.reduce((a, b) => (median(b.us) > median(a.us) ? b : a));
+  const worstMedian = median(worst.us);
+  const worstP99 = rows.reduce((a, b) => (pct(b.us, 99) > pct(a.us, 99) ? b : a));
+  console.log(`  all commands: median ${f(median(all))} us, p99 ${f(pct(all, 99))} us; slowest median: ${worst.label} ${f(worstMedian)} us   target <= ${TARGET.decideUs} us   ${verdict(worstMedian <= TARGET.decideUs)}`);
+  record('decide(): median, all commands', `${f(median(all))} us`, `<= ${TARGET.decideUs} us`, median(all) <= TARGET.decideUs);
+  record(`decide(): slowest median (${worst.label})`, `${f(worstMedian)} us`, `<= ${TARGET.decideUs} us`, worstMedian <= TARGET.decideUs);
+  record('decide(): p99, all commands', `${f(pct(all, 99))} us`);
+  record(`decide(): worst p99 (${worstP99.label})`, `${f(pct(worstP99.us, 99))} us`);
+  record(`compilePolicy(), ${CFG.rules} rules (runs on every gate call)`, `${f(median(compileMs))} ms`);
+  return { file, m };
+}
+
+async function validateBig(tmp, file, m) {
+  console.log(`\n== (b) load + validate the ${CFG.rules}-rule YAML: node bin/gate.js policy validate <file> ==`);
+  const home = join(tmp, 'home-validate');
+  mkdirSync(home);
+  const env = baseEnv({ GATE_HOME: home });
+  const t0 = process.hrtime.bigint();
+  const res = await checkedRun(NODE, [GATE, 'policy', 'validate', file], env);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const first = res.out.split('\n')[0];
+  if (res.code !== 0) {
+    console.log(`  FAILED (exit ${res.code}) after ${f(seconds, 3)} s:\n${res.out.split('\n').slice(0, 12).join('\n')}`);
+    record(`policy validate, ${CFG.rules} rules (CLI)`, `failed (exit ${res.code})`, 'exit 0', false);
+    return;
+  }
+  console.log(`  ${f(seconds, 3)} s wall (one run, includes node start-up); gate said: ${first}`);
+  // The same work in-process (already warm module code, no start-up): where the time goes.
+  const t1 = process.hrtime.bigint();
+  const files = m.readPolicyFiles([file]);
+  const t2 = process.hrtime.bigint();
+  const { set } = m.buildPolicySet(files);
+  const t3 = process.hrtime.bigint();
+  console.log(`  in-process: read+parse YAML ${f(Number(t2 - t1) / 1e6, 1)} ms, schema+semantics+examples+compile ${f(Number(t3 - t2) / 1e6, 1)} ms (${set.rules.length} rules)`);
+  record(`policy validate, ${CFG.rules} rules (CLI, one run)`, `${f(seconds, 3)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = process.hrtime.bigint();
+  console.log('gate benchmarks');
+  console.log(`machine: ${machine()}`);
+  console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`settings: BENCH_RUNS=${CFG.runs} BENCH_COLD_RUNS=${CFG.coldRuns} BENCH_BIG_RUNS=${CFG.bigRuns} BENCH_DECIDE_ITERS=${CFG.iters} BENCH_RULES=${CFG.rules}`);
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run bench` (it builds first)');
+
+  const tmp = mkdtempSync(join(os.tmpdir(), 'gate-bench-'));
+  try {
+    const { warmMedian } = await allowPath(tmp);
+    await coldPath(tmp, warmMedian);
+    const { file, m } = await decisionTime(tmp);
+    await validateBig(tmp, file, m);
+    await bigAllowPath(tmp, file);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log('\n== SUMMARY ==');
+  console.log(`machine: ${machine()}`);
+  const w = Math.max(...summary.map((s) => s.label.length));
+  for (const s of summary) {
+    console.log(`  ${pad(s.label, w)}  ${lpad(s.value, 11)}  ${pad(s.target ?? '', 9)}  ${s.status}`);
+  }
+  console.log(`  (total ${f(elapsed, 1)} s; load average now ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${error?.stack ?? error}`);
+  process.exitCode = 1;
+});
