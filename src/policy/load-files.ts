@@ -74,7 +74,13 @@ function parseFile(path: string, bytes: Buffer, stamp: string | undefined, issue
   // No merge keys, unique keys, bounded aliases: a policy must mean exactly what it says.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: false, strict: true });
   const problems = [...doc.errors, ...doc.warnings];
-  for (const error of problems) {
+  // One stray character can cascade into hundreds of parser errors; the first few locate it.
+  const shownProblems = problems.slice(0, 10);
+  if (problems.length > shownProblems.length) {
+    const last = lines.linePos(problems[shownProblems.length]!.pos[0]);
+    issues.push({ file: shown, line: last.line, column: last.col, field: '', message: `YAML: ${problems.length - shownProblems.length} more problems follow from the ones above` });
+  }
+  for (const error of shownProblems) {
     const pos = lines.linePos(error.pos[0]);
     issues.push({ file: shown, line: pos.line, column: pos.col, field: '', message: `YAML: ${error.message.split('\n')[0]}` });
   }

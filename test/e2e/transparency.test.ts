@@ -100,7 +100,8 @@ describe('argv[0] is preserved', () => {
 
   it('/usr/bin/env runs with its own argv and the command it starts gets its argv intact', async () => {
     const home = temp();
-    const result = await runGate(['--', '/usr/bin/env', 'GREETING=hi there', 'print-context'], { home });
+    // The shipped policy asks for approval for wrappers like env; this is about transparency.
+    const result = await runGate(['--', '/usr/bin/env', 'GREETING=hi there', 'print-context'], { home, env: { GATE_POLICY: MAIN_POLICY } });
     expect(result.code).toBe(0);
     const context = JSON.parse(result.stdout) as { env: Record<string, string>; script: string };
     expect(context.env.GREETING).toBe('hi there');
