@@ -1,6 +1,6 @@
 import { EXIT } from './exit-codes.js';
 import { reportError } from './output.js';
-import { runCommand } from './run.js';
+import { DEFAULT_RUN_OPTIONS, runCommand } from './run.js';
 
 /**
  * Entry point. `gate -- <cmd>` with no options is the hot path: nothing to parse, so commander
@@ -10,7 +10,7 @@ async function main(args: readonly string[]): Promise<number> {
   const split = args.indexOf('--');
   const head = split === -1 ? args : args.slice(0, split);
   const command = split === -1 ? undefined : args.slice(split + 1);
-  if (head.length === 0 && command !== undefined && command.length > 0) return runCommand(command, { policy: [] });
+  if (head.length === 0 && command !== undefined && command.length > 0) return runCommand(command, DEFAULT_RUN_OPTIONS);
   const { runProgram } = await import('./program.js');
   return runProgram(head, command);
 }

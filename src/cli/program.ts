@@ -5,9 +5,24 @@ import { checkCommand } from './check.js';
 import { configGet, configList, configSet, configUnset } from './config-cmd.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { testCommand, validateCommand } from './policy-cmd.js';
-import { runCommand } from './run.js';
+import { runCommand, type RunOptions } from './run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export interface ServeOptions {
+  readonly listen: string;
+  readonly db?: string;
+  readonly policy: string[];
+  readonly publicUrl?: string;
+  readonly receiptTtl: string;
+}
+
+export interface TokenCreateOptions {
+  readonly name: string;
+  readonly kind: string;
+  readonly groups: string;
+  readonly db?: string;
+}
 
 const EXAMPLES = `
 Examples:
@@ -38,13 +53,18 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .description('Runs a command if policy allows it, asks a human when policy says so, and never runs what policy denies.')
     .usage('[options] -- <command> [args...]')
     .option('--policy <file>', 'policy file or directory; repeatable', collect, [])
+    .option('--reason <text>', 'why you run this; shown to approvers (required by some rules)')
+    .option('--on-behalf-of <name>', 'the person an agent acts for (GATE_ON_BEHALF_OF)')
+    .option('--environment <name>', 'deployment environment, e.g. prod (GATE_ENVIRONMENT)')
+    .option('--context <key=value>', 'extra context for approvers; repeatable', collect, [])
+    .option('--json', 'while waiting for approval, print one JSON event per line on stderr', false)
     .argument('[words...]')
     .version(gateVersion(), '-V, --version')
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n${EXAMPLES}`)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(`gate: ${text}`) })
-    .action(async (words: string[], opts: { policy: string[] }) => {
+    .action(async (words: string[], opts: RunOptions) => {
       if (words.length > 0) {
         throw new GateError('USAGE', `unknown command "${words[0]}"`, { hint: `to run a program, put it after --: gate -- ${words.join(' ')}` });
       }
@@ -81,6 +101,83 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .exitOverride()
     .action(async (files: string[]) => {
       code = await testCommand(files.length > 0 ? files : program.opts<{ policy: string[] }>().policy);
+    });
+
+  // Approval service (issue 3). Each module is loaded only when its command runs.
+  program
+    .command('serve')
+    .description('run the approval service (default 127.0.0.1:8787, SQLite under GATE_HOME)')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8787')
+    .option('--db <file>', 'SQLite database (default: $GATE_HOME/server/gate.db)')
+    .option('--policy <file>', "the server's own policy; repeatable (default: as for gate -- cmd)", collect, [])
+    .option('--public-url <url>', 'base URL approvers use to reach this server (default: http://<listen>)')
+    .option('--receipt-ttl <duration>', 'how long an approval may wait to be used', '5m')
+    .exitOverride()
+    .action(async (opts: ServeOptions) => {
+      code = await (await import('./serve-cmd.js')).serveCommand(opts);
+    });
+
+  const token = program.command('token').description('manage API tokens of the approval service (run on the server host)').exitOverride();
+  token
+    .command('create')
+    .description('create a token bound to a principal; prints the token once')
+    .requiredOption('--name <name>', 'principal name (unique)')
+    .requiredOption('--kind <kind>', 'human, agent or ci')
+    .option('--groups <list>', 'comma-separated approver groups', '')
+    .option('--db <file>', 'SQLite database (default: $GATE_HOME/server/gate.db)')
+    .exitOverride()
+    .action(async (opts: TokenCreateOptions) => {
+      code = await (await import('./token-cmd.js')).tokenCreate(opts);
+    });
+  token
+    .command('list')
+    .option('--db <file>', 'SQLite database')
+    .option('--json', 'print JSON', false)
+    .exitOverride()
+    .action(async (opts: { db?: string; json: boolean }) => {
+      code = await (await import('./token-cmd.js')).tokenList(opts);
+    });
+  token
+    .command('revoke')
+    .argument('<name-or-id>')
+    .option('--db <file>', 'SQLite database')
+    .exitOverride()
+    .action(async (nameOrId: string, opts: { db?: string }) => {
+      code = await (await import('./token-cmd.js')).tokenRevoke(nameOrId, opts);
+    });
+
+  program
+    .command('requests')
+    .description('list approval requests you can decide (pending by default)')
+    .option('--all', 'include decided requests', false)
+    .option('--json', 'print JSON', false)
+    .exitOverride()
+    .action(async (opts: { all: boolean; json: boolean }) => {
+      code = await (await import('./approver-cmd.js')).requestsCommand(opts);
+    });
+  program
+    .command('approve')
+    .argument('<id>')
+    .option('--comment <text>', 'comment recorded with the approval')
+    .exitOverride()
+    .action(async (id: string, opts: { comment?: string }) => {
+      code = await (await import('./approver-cmd.js')).approveCommand(id, opts);
+    });
+  program
+    .command('deny')
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why (shown verbatim to the requester)')
+    .exitOverride()
+    .action(async (id: string, opts: { reason: string }) => {
+      code = await (await import('./approver-cmd.js')).denyCommand(id, opts);
+    });
+  program
+    .command('ask')
+    .argument('<id>')
+    .argument('<question>')
+    .exitOverride()
+    .action(async (id: string, question: string) => {
+      code = await (await import('./approver-cmd.js')).askCommand(id, question);
     });
 
   const config = program.command('config').description('read and change user settings (under GATE_HOME)').exitOverride();

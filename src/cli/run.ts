@@ -8,7 +8,16 @@ import { displayCommand, sanitize, say } from './output.js';
 
 export interface RunOptions {
   readonly policy: readonly string[];
+  readonly reason?: string;
+  readonly onBehalfOf?: string;
+  readonly environment?: string;
+  /** `key=value` pairs from --context. */
+  readonly context: readonly string[];
+  /** JSON event lines (for agents) instead of the live view while waiting. */
+  readonly json: boolean;
 }
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = { policy: [], context: [], json: false };
 
 /**
  * `gate -- <cmd> [args...]`: the whole path of one command, top to bottom. Returns the exit code.
