@@ -63,6 +63,9 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n${EXAMPLES}`)
     .exitOverride()
+    // Root options belong before a subcommand (`gate --policy F check`), a subcommand's own after it
+    // (`gate check --json`); without this, the root would swallow `check --json` and `--policy`.
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (text) => process.stderr.write(`gate: ${text}`) })
     .action(async (words: string[], opts: RunOptions) => {
       if (words.length > 0) {
