@@ -1,16 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { gateHome } from '../config/paths.js';
 import { GateError } from '../errors.js';
+import { checkPrincipalInput, createToken, defaultDbPath, SqliteStore, type PrincipalRecord } from '../server/index.js';
 import type { TokenCreateOptions } from './program.js';
 
-// Placeholder until the approval service lands; replaced by the server implementation.
-const missing = (): never => {
-  throw new GateError('USAGE', 'gate token is not available in this build');
-};
-export async function tokenCreate(_opts: TokenCreateOptions): Promise<number> {
-  return missing();
+/**
+ * `gate token ...`: admin actions on the server host, directly on the database file (safe while
+ * the server runs: SQLite serializes writers, and the server looks tokens up on every request,
+ * so a revocation takes effect at once).
+ */
+function withStore<T>(db: string | undefined, use: (store: SqliteStore) => T): T {
+  const file = resolve(db ?? defaultDbPath(gateHome()));
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(file);
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
 }
-export async function tokenList(_opts: { db?: string; json: boolean }): Promise<number> {
-  return missing();
+
+export async function tokenCreate(opts: TokenCreateOptions): Promise<number> {
+  const input = checkPrincipalInput(opts.name, opts.kind, opts.groups);
+  const { token, principal } = withStore(opts.db, (store) => createToken(store, input, new Date().toISOString()));
+  // The token goes to stdout alone (scripts capture it); it is never stored or shown again.
+  process.stdout.write(`${token}\n`);
+  const groups = principal.groups.length > 0 ? `, groups ${principal.groups.join(',')}` : '';
+  process.stderr.write(`gate: created ${principal.kind} ${principal.name} (${principal.id}${groups}); store the token now, it is not shown again\n`);
+  return 0;
 }
-export async function tokenRevoke(_nameOrId: string, _opts: { db?: string }): Promise<number> {
-  return missing();
+
+export async function tokenList(opts: { db?: string; json: boolean }): Promise<number> {
+  const principals = withStore(opts.db, (store) => store.listPrincipals());
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ principals })}\n`);
+    return 0;
+  }
+  const rows = [['ID', 'NAME', 'KIND', 'GROUPS', 'CREATED', 'STATUS'], ...principals.map(row)];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+  return 0;
+}
+
+const row = (p: PrincipalRecord): string[] => [
+  p.id,
+  p.name,
+  p.kind,
+  p.groups.join(',') || '-',
+  p.created_at,
+  p.revoked_at === undefined ? 'active' : `revoked ${p.revoked_at}`,
+];
+
+export async function tokenRevoke(nameOrId: string, opts: { db?: string }): Promise<number> {
+  const revoked = withStore(opts.db, (store) => store.revokePrincipal(nameOrId, new Date().toISOString()));
+  if (revoked === undefined) {
+    throw new GateError('USAGE', `no active principal or token named ${nameOrId}`, { hint: 'gate token list shows them' });
+  }
+  process.stderr.write(`gate: revoked ${revoked.name} (${revoked.id}); its tokens stop working immediately\n`);
+  return 0;
 }

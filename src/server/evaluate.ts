@@ -1,0 +1,115 @@
+import type { ApprovalRequirementWire, ClientDecision, CommandSpec, PrincipalKind, RuleRef } from '../approval/protocol.js';
+import { mergeApprovals } from '../policy/decide.js';
+import { decide, type ApprovalRequirement, type CompiledPolicy, type Decision } from '../policy/index.js';
+import { stricter, type RuleDoc } from '../policy/types.js';
+import { analyzeShell } from '../shell/analyze.js';
+import { invocationFromArgv, type Invocation } from '../shell/types.js';
+
+/**
+ * What the server makes of a submitted command: its OWN policy's decision, combined with the
+ * client's claim so that the stricter wins (deny > approve > allow). The client can add
+ * requirements, never remove them: editing the local policy does not lower the server's bar.
+ * Pure: the policy is compiled data; the requester kind comes from the token, not from the body.
+ */
+export type Evaluation =
+  | { readonly kind: 'allow'; readonly rules: readonly RuleRef[] }
+  | { readonly kind: 'approve'; readonly rules: readonly RuleRef[]; readonly requirement: ApprovalRequirementWire }
+  | { readonly kind: 'deny'; readonly rules: readonly RuleRef[]; readonly reason: string };
+
+export interface EvaluationInput {
+  readonly command: CommandSpec;
+  readonly env: Readonly<Record<string, string>>;
+  readonly requester: PrincipalKind;
+  readonly client: ClientDecision;
+}
+
+export const toWire = (r: ApprovalRequirement): ApprovalRequirementWire => ({
+  from: r.from.map((f) => ({ group: f.group, count: f.count })),
+  expires_seconds: r.expiresSeconds,
+  reason_required: r.reasonRequired,
+  on_behalf_may_approve: r.onBehalfMayApprove,
+});
+
+const fromWire = (r: ApprovalRequirementWire): ApprovalRequirement => ({
+  from: r.from.map((f) => ({ group: f.group, count: f.count })),
+  expiresSeconds: r.expires_seconds,
+  reasonRequired: r.reason_required,
+  onBehalfMayApprove: r.on_behalf_may_approve,
+});
+
+/** A shell string that does not parse cleanly is never trusted: it needs at least an approval. */
+const SHELL_PARSE_RULE = 'server-shell-parse-error';
+
+export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput): Evaluation {
+  const { invocations, parseFailed } = invocationsOf(input.command);
+  const decision = decide(policy, invocations, { env: input.env, cwd: input.command.cwd, requester: input.requester });
+  let serverKind = decision.kind;
+  const serverRules: RuleRef[] = ruleRefs(decision);
+  let serverRequirement: ApprovalRequirement | undefined = decision.kind === 'approve' ? decision.approval : undefined;
+  if (parseFailed && serverKind === 'allow') {
+    serverKind = 'approve';
+    serverRequirement = policy.set.defaultApproval;
+    serverRules.push({ id: SHELL_PARSE_RULE, decision: 'approve', message: 'the shell text does not parse cleanly', source: 'server' });
+  }
+
+  const client = input.client;
+  const rules = [...serverRules, ...client.rules.map((id): RuleRef => ({ id, decision: client.decision, source: 'client' }))];
+  switch (stricter(serverKind, client.decision)) {
+    case 'allow':
+      return { kind: 'allow', rules };
+    case 'deny':
+      return { kind: 'deny', rules, reason: denyReason(policy, decision, serverKind, client) };
+    case 'approve': {
+      const list: ApprovalRequirement[] = [];
+      if (serverRequirement !== undefined) list.push(serverRequirement);
+      if (client.decision === 'approve') list.push(fromWire(client.requirement));
+      return { kind: 'approve', rules, requirement: toWire(mergeApprovals(list, policy.set.defaultApproval)) };
+    }
+  }
+}
+
+/**
+ * For `gate sh -c TEXT` the policy judges the commands inside TEXT, as the client does; the shell
+ * text must really be what the shell is given, or the digest would bind one thing and run another.
+ */
+function invocationsOf(command: CommandSpec): { invocations: readonly Invocation[]; parseFailed: boolean } {
+  if (command.shell_text === undefined) return { invocations: [invocationFromArgv(command.argv)], parseFailed: false };
+  const analysis = analyzeShell(command.shell_text);
+  return { invocations: analysis.invocations, parseFailed: analysis.errors.length > 0 };
+}
+
+function ruleRefs(decision: Decision): RuleRef[] {
+  const seen = new Set<string>();
+  const refs: RuleRef[] = [];
+  for (const { rule } of decision.matches) {
+    if (seen.has(rule.id)) continue;
+    seen.add(rule.id);
+    refs.push({ id: rule.id, decision: rule.decision, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' });
+  }
+  return refs;
+}
+
+function denyReason(policy: CompiledPolicy, decision: Decision, serverKind: Decision['kind'], client: ClientDecision): string {
+  if (serverKind !== 'deny') {
+    return `the client's policy denies this command${client.rules.length > 0 ? ` (rules: ${client.rules.join(', ')})` : ''}`;
+  }
+  const denying = decision.matches.filter((m) => m.rule.decision === 'deny').map((m) => m.rule);
+  const parts = [...new Map(denying.map((r) => [r.id, r])).values()].map((r) => (r.message ? `${r.id}: ${r.message}` : r.id));
+  if (decision.unmatched.length > 0 && policy.set.unmatched === 'deny') {
+    parts.push("no rule matches this command and the server policy's default for unmatched commands is deny");
+  }
+  return `denied by the server's policy: ${parts.join('; ')}`;
+}
+
+/** Names of the environment variables the policy's `env` conditions read (also inside `unless`). */
+export function policyEnvNames(policy: CompiledPolicy): string[] {
+  const names = new Set<string>();
+  const add = (doc: Pick<RuleDoc, 'env'>): void => {
+    for (const name of Object.keys(doc.env ?? {})) names.add(name);
+  };
+  for (const rule of policy.set.rules) {
+    add(rule);
+    if (rule.unless !== undefined) for (const u of Array.isArray(rule.unless) ? rule.unless : [rule.unless]) add(u as Pick<RuleDoc, 'env'>);
+  }
+  return [...names].sort();
+}
