@@ -1,3 +1,4 @@
+import type { ApprovalResult } from '../approval/flow.js';
 import { resolveProgram } from '../exec/resolve-program.js';
 import { runInherited } from '../exec/run.js';
 import { decide, type Decision } from '../policy/index.js';
@@ -24,19 +25,11 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = { policy: [], context: [], json: 
  * Anything thrown on the way is reported by the caller and exits 125 without running anything.
  */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<number> {
-  const { policy, ctx } = await loadDecisionInputs(options.policy);
+  const { config, policy, ctx } = await loadDecisionInputs(options.policy);
   const decision = decide(policy, [invocationFromArgv(argv)], ctx);
-
-  switch (decision.kind) {
-    case 'deny':
-      reportDenied(decision, argv);
-      return EXIT.DENIED;
-    case 'approve':
-      // Fails closed until an approval service is configured (see `gate serve`).
-      reportApprovalUnavailable(decision, argv);
-      return EXIT.GATE_FAILED;
-    case 'allow':
-      break;
+  if (decision.kind === 'deny') {
+    reportDenied(decision, argv);
+    return EXIT.DENIED;
   }
 
   const program = resolveProgram(argv[0]!, process.env.PATH, ctx.cwd);
@@ -48,12 +41,26 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     say(`cannot execute ${sanitize(program.path)}: ${program.reason}`);
     return EXIT.DENIED;
   }
+  let command = { argv, cwd: ctx.cwd, programPath: program.path };
 
-  // A path with a slash is executed as typed (relative to ctx.cwd, which is also the child's cwd),
+  // Approval (loaded only here, never on the allow path): nothing runs unless the service approved
+  // exactly this command, the receipt verified against the pinned key, and our claim succeeded.
+  let approval: Extract<ApprovalResult, { kind: 'approved' }> | undefined;
+  if (decision.kind === 'approve') {
+    if (!options.json) reportApprovalRequired(decision);
+    const { obtainApproval } = await import('../approval/flow.js');
+    const result = await obtainApproval({ ...command, decision, policyDigest: policy.set.digest, config, options });
+    if (result.kind !== 'approved') return reportNotApproved(result, argv);
+    approval = result;
+    command = { argv: result.command.argv, cwd: result.command.cwd, programPath: result.command.program_path };
+  }
+
+  // A path with a slash is executed as typed (relative to the cwd, which is also the child's cwd),
   // as a shell does, so a script's $0 is `./script`, not the absolute path.
-  const file = argv[0]!.includes('/') ? argv[0]! : program.path;
-  const outcome = await runInherited({ file, argv, cwd: ctx.cwd, env: process.env });
-  if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(program.path)}: ${outcome.message}`);
+  const file = command.argv[0]!.includes('/') ? command.argv[0]! : command.programPath;
+  const outcome = await runInherited({ file, argv: command.argv, cwd: command.cwd, env: process.env });
+  if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(command.programPath)}: ${outcome.message}`);
+  await approval?.session.reportOutcome(outcome);
   return outcome.code;
 }
 
@@ -69,14 +76,37 @@ function reportDenied(decision: Extract<Decision, { kind: 'deny' }>, argv: reado
   say(`command not run: ${displayCommand(argv)}`);
 }
 
-function reportApprovalUnavailable(decision: Extract<Decision, { kind: 'approve' }>, argv: readonly string[]): void {
+function reportApprovalRequired(decision: Extract<Decision, { kind: 'approve' }>): void {
   const asking = decision.matches.filter((m) => m.rule.decision === 'approve');
   for (const { rule } of asking) {
     say(`approval required by rule "${rule.id}" (${rule.source.file}:${rule.source.line})`);
     if (rule.message) say(`  ${sanitize(rule.message)}`);
   }
   if (asking.length === 0) say(`approval required: no rule matches this command and the policy's default for unmatched commands is approve`);
+}
+
+/** Denied, expired or cancelled: say so (an approver's words verbatim, made terminal-safe) and pick the exit code. */
+function reportNotApproved(result: Exclude<ApprovalResult, { kind: 'approved' }>, argv: readonly string[]): number {
+  const id = result.request ? sanitize(result.request.id) : undefined;
+  let code: number;
+  switch (result.kind) {
+    case 'denied': {
+      const [first = '', ...rest] = result.reason.split(/\r?\n/);
+      say(`${result.byPolicy ? "denied by the approval service's policy" : 'denied by'} ${sanitize(result.by)}: ${sanitize(first)}`);
+      for (const line of rest) say(`  ${sanitize(line)}`);
+      code = EXIT.DENIED;
+      break;
+    }
+    case 'expired':
+      say(`approval request ${id} expired at ${sanitize(result.request.expires_at)} before enough approvers decided`);
+      code = EXIT.EXPIRED;
+      break;
+    case 'cancelled':
+      say(id === undefined ? 'cancelled; no approval request was sent' : `approval request ${id} cancelled`);
+      if (result.problem !== undefined) say(`  (the server did not confirm the cancellation: ${sanitize(result.problem)}; the request expires on its own)`);
+      code = EXIT.CANCELLED;
+      break;
+  }
   say(`command not run: ${displayCommand(argv)}`);
-  say('no approval service is available, so the command cannot be approved (failing closed)');
-  say('hint: `gate check -- <command>` shows which rules ask for approval and why');
+  return code;
 }

@@ -1,3 +1,5 @@
+// Bundle layout only (see src/approval/flow.ts): reaching run.ts's modules keeps the allow path in few chunks.
+import './run.js';
 import { resolve } from 'node:path';
 import { cacheDir, gateHome } from '../config/paths.js';
 import { policySources, readUserConfig } from '../config/resolve.js';

@@ -1,3 +1,5 @@
+// Bundle layout only (see src/approval/flow.ts): reaching run.ts's modules keeps the allow path in few chunks.
+import './run.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { gateHome } from '../config/paths.js';
