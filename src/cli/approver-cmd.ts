@@ -59,6 +59,15 @@ export async function askCommand(id: string, question: string): Promise<number> 
  * Runs one approver action. A refusal by the server (self-approval, not an approver, already
  * decided...) is printed plainly and exits 1; not reaching the server at all exits 125.
  */
+/** `gate reply ID "answer"`: the requester answers an approver's question (e.g. from another terminal). */
+export async function replyCommand(id: string, answer: string): Promise<number> {
+  return withClient('gate reply', 'answer a question on', id, async (client) => {
+    const request = await client.reply(id, answer, undefined);
+    process.stdout.write(`answer sent on ${sanitize(request.id)}\n  ${summary(request)}\n`);
+    return 0;
+  });
+}
+
 async function withClient(command: string, verb: string, id: string | undefined, action: (client: ApprovalClient) => Promise<number>): Promise<number> {
   const settings = serviceSettings(process.env, readUserConfig(gateHome()), `\`${command}\` talks to it`);
   const client = new ApprovalClient({ baseUrl: settings.serverUrl, token: settings.token, userAgent: `gate/${gateVersion()}`, retryBudgetMs: 5_000 });

@@ -160,6 +160,7 @@ export async function runProgram(head: readonly string[], command: readonly stri
     });
   program
     .command('approve')
+    .description('approve a request (you cannot approve your own)')
     .argument('<id>')
     .option('--comment <text>', 'comment recorded with the approval')
     .exitOverride()
@@ -168,6 +169,7 @@ export async function runProgram(head: readonly string[], command: readonly stri
     });
   program
     .command('deny')
+    .description('deny a request; the reason reaches the requester verbatim')
     .argument('<id>')
     .requiredOption('--reason <text>', 'why (shown verbatim to the requester)')
     .exitOverride()
@@ -176,11 +178,22 @@ export async function runProgram(head: readonly string[], command: readonly stri
     });
   program
     .command('ask')
+    .description('ask the requester a question; the request stays pending')
     .argument('<id>')
     .argument('<question>')
     .exitOverride()
     .action(async (id: string, question: string) => {
       code = await (await import('./approver-cmd.js')).askCommand(id, question);
+    });
+
+  program
+    .command('reply')
+    .description("answer an approver's question about your request")
+    .argument('<id>')
+    .argument('<answer>')
+    .exitOverride()
+    .action(async (id: string, answer: string) => {
+      code = await (await import('./approver-cmd.js')).replyCommand(id, answer);
     });
 
   const config = program.command('config').description('read and change user settings (under GATE_HOME)').exitOverride();
