@@ -25,6 +25,9 @@ import type { ApprovalRequest, CommandSpec, ReceiptPayload } from './protocol.js
 import { approvalRules, commandSpec, createBody, requestContext, serviceSettings } from './request.js';
 import { waitForDecision } from './wait.js';
 
+/** How long the first call to the approval service retries before gate gives up (exit 125). */
+const FIRST_CONTACT_MS = 2_000;
+
 /** What `gate -- cmd` knows when policy says "approve". */
 export interface ApprovalInput {
   readonly argv: readonly string[];
@@ -115,7 +118,10 @@ export async function obtainApproval(input: ApprovalInput, overrides: Partial<Fl
   // Before the request exists, retries are silent work the user waits for: say so, now and then.
   const retrying = { onRetry: (error: ApprovalError, attempt: number) => (attempt % 4 === 1 ? io.notice(`${error.message}; retrying`) : undefined) };
   try {
-    const pinned = pinServerKey(settings.serverUrl, await client.key(retrying), settings.serverKey, io.home, new Date(client.now()));
+    // First contact: nothing exists on the server yet, so a service that is not there (refused,
+    // unknown host) fails within a couple of seconds, saying what to check, instead of retrying long.
+    const key = await client.key({ ...retrying, deadline: client.now() + FIRST_CONTACT_MS });
+    const pinned = pinServerKey(settings.serverUrl, key, settings.serverKey, io.home, new Date(client.now()));
     if (pinned.source === 'first-use') io.notice(`trusting the approval service's key ${pinned.keyId} for ${settings.serverUrl} from now on (first use)`);
     const command = commandSpec({ argv: input.argv, programPath: input.programPath, cwd: input.cwd, host: io.host });
     const reason = await reasonFor(input, io, rules);

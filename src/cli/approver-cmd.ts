@@ -76,7 +76,8 @@ async function withClient(command: string, verb: string, id: string | undefined,
   } catch (error) {
     if (!(error instanceof ApprovalError) || error.problem !== 'http') throw error;
     const what = id === undefined ? `cannot ${verb}` : `cannot ${verb} ${sanitize(id)}`;
-    say(`${what}: ${explain(error.serverCode, error.status)}`);
+    // The protocol's error code too: scripts and people can search for it.
+    say(`${what}: ${explain(error.serverCode, error.status)}${error.serverCode !== undefined ? ` (${error.serverCode})` : ''}`);
     if (error.serverMessage) say(`  the server says: ${sanitize(error.serverMessage)}`);
     if (error.hint && error.serverCode === 'unauthenticated') say(`hint: ${error.hint}`);
     return 1;

@@ -98,7 +98,12 @@ function reportNotApproved(result: Exclude<ApprovalResult, { kind: 'approved' }>
       break;
     }
     case 'expired':
-      say(`approval request ${id} expired at ${sanitize(result.request.expires_at)} before enough approvers decided`);
+      if (result.request.receipt !== undefined) {
+        // Approved, but the receipt passed not_after before this gate could claim it.
+        say(`approval request ${id} was approved, but its approval expired at ${sanitize(result.request.receipt.payload.not_after)} before it could be used`);
+      } else {
+        say(`approval request ${id} expired at ${sanitize(result.request.expires_at)} before enough approvers decided`);
+      }
       code = EXIT.EXPIRED;
       break;
     case 'cancelled':

@@ -104,7 +104,9 @@ export function progress(request: RequestRecord): string {
     case 'denied':
       return request.denial?.by_policy ? 'denied by policy' : `denied by ${request.denial?.by ?? 'an approver'}`;
     case 'expired':
-      return `expired (${approvalProgress(request.requirement, request.approvals)})`;
+      return request.receipt !== undefined
+        ? `expired: approved by ${request.approvals.map((a) => a.approver).join(', ')}, but not used before ${request.receipt.payload.not_after}`
+        : `expired (${approvalProgress(request.requirement, request.approvals)})`;
     case 'cancelled':
       return 'cancelled by the requester';
     case 'executing':

@@ -13,7 +13,7 @@ import type { PrincipalRecord, RequestRecord, Transition } from './types.js';
  * other's votes and exactly one of them can complete the quorum.
  *
  *   pending -> approved -> executing -> executed
- *      |          \-> cancelled
+ *      |          \-> cancelled | expired (receipt past not_after, unclaimed)
  *      \-> denied | expired | cancelled
  */
 
@@ -88,10 +88,18 @@ export function createRequest(input: NewRequest): Transition {
   };
 }
 
-/** A pending request past its deadline becomes `expired` (never `denied`: nobody said no). */
+/**
+ * A pending request past its deadline becomes `expired` (never `denied`: nobody said no). So does
+ * an approved one whose receipt can no longer be claimed (past `not_after`): nothing can follow it.
+ */
 export function expireIfDue(record: RequestRecord, now: Date): Transition | undefined {
-  if (record.status !== 'pending' || now.getTime() < Date.parse(record.expires_at)) return undefined;
-  return { next: { ...record, status: 'expired', decided_at: iso(now) }, events: ['expired'] };
+  if (record.status === 'pending' && now.getTime() >= Date.parse(record.expires_at)) {
+    return { next: { ...record, status: 'expired', decided_at: iso(now) }, events: ['expired'] };
+  }
+  if (record.status === 'approved' && record.receipt !== undefined && now.getTime() > Date.parse(record.receipt.payload.not_after)) {
+    return { next: { ...record, status: 'expired' }, events: ['expired'] };
+  }
+  return undefined;
 }
 
 /** Applies one action after any due expiry; refusals are returned, not thrown, so the expiry sticks. */
@@ -156,6 +164,9 @@ function apply(r: RequestRecord, actor: PrincipalRecord, action: Action, deps: S
       requireRequester(r, actor, 'claim');
       if (r.status === 'executing' || r.status === 'executed') throw new ApiError('already_claimed', `the receipt of ${r.id} was already claimed`);
       if (r.status === 'pending') throw badRequest(`request ${r.id} is pending: there is no receipt to claim yet`);
+      if (r.status === 'expired' && r.receipt !== undefined) {
+        throw new ApiError('receipt_expired', `the receipt of ${r.id} expired at ${r.receipt.payload.not_after}; ask again`);
+      }
       if (r.status !== 'approved' || r.receipt === undefined) throw alreadyDecided(r);
       if (action.receipt_id !== r.receipt.payload.receipt_id) throw badRequest(`receipt_id ${action.receipt_id} is not the receipt of ${r.id}`);
       if (deps.now.getTime() > Date.parse(r.receipt.payload.not_after)) {

@@ -139,6 +139,8 @@ export class ApprovalService {
     if (result === undefined) throw notFound(id);
     this.hub.publish(result.events);
     if (result.events.length > 0) this.log(`${id} ${result.events.map((e) => e.type).join(', ')} (${actor.name}): ${result.record.status}`);
+    // An unclaimed receipt expires too: wake up once it can no longer be claimed.
+    if (result.record.status === 'approved' && result.record.receipt !== undefined) this.arm(Date.parse(result.record.receipt.payload.not_after) + 1);
     if (refusal !== undefined) throw refusal;
     return this.wire(result.record);
   }
@@ -163,7 +165,7 @@ export class ApprovalService {
     this.timerAt = Infinity;
   }
 
-  /** Moves every pending request past its deadline to `expired`, each in its own transaction. */
+  /** Moves every pending request past its deadline (and every unclaimable approval) to `expired`, each in its own transaction. */
   expireDue(): void {
     const now = this.clock();
     for (const id of this.store.duePending(now.getTime())) {

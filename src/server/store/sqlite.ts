@@ -121,12 +121,19 @@ export class SqliteStore implements Store {
   }
 
   duePending(nowMs: number): string[] {
-    return (this.sql.duePending.all(nowMs) as { id: string }[]).map((r) => r.id);
+    const pending = (this.sql.duePending.all(nowMs) as { id: string }[]).map((r) => r.id);
+    // ISO 8601 UTC with milliseconds sorts as it compares (see clock.ts), so SQLite compares text.
+    const approved = (this.sql.dueApproved.all(new Date(nowMs).toISOString()) as { id: string }[]).map((r) => r.id);
+    return [...pending, ...approved];
   }
 
   nextExpiry(): number | undefined {
     const row = this.sql.nextExpiry.get() as { next: number | null };
-    return row.next ?? undefined;
+    const receipt = this.sql.nextReceiptExpiry.get() as { next: string | null };
+    // A receipt is claimable up to and including not_after: it expires 1 ms later.
+    const receiptMs = receipt.next === null ? undefined : Date.parse(receipt.next) + 1;
+    const candidates = [row.next ?? undefined, receiptMs].filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return candidates.length === 0 ? undefined : Math.min(...candidates);
   }
 
   close(): void {
@@ -260,6 +267,9 @@ function prepare(db: Database) {
     eventsAfter: db.prepare('SELECT request_id, seq, type, at, data FROM events WHERE request_id = ? AND seq > ? ORDER BY seq'),
     duePending: db.prepare("SELECT id FROM requests WHERE status = 'pending' AND expires_ms <= ? ORDER BY expires_ms"),
     nextExpiry: db.prepare("SELECT MIN(expires_ms) AS next FROM requests WHERE status = 'pending'"),
+    // Approved requests are few and short-lived (claimed within seconds): no index needed.
+    dueApproved: db.prepare("SELECT id FROM requests WHERE status = 'approved' AND json_extract(receipt, '$.payload.not_after') < ? ORDER BY created_at"),
+    nextReceiptExpiry: db.prepare("SELECT MIN(json_extract(receipt, '$.payload.not_after')) AS next FROM requests WHERE status = 'approved'"),
   };
 }
 

@@ -30,9 +30,12 @@ export interface Store {
   transact(id: string, change: (current: RequestRecord) => RenderedTransition | undefined): { record: RequestRecord; events: StoredEvent[] } | undefined;
   /** Stored events of a request with seq > afterSeq, in order. */
   eventsAfter(id: string, afterSeq: number): StoredEvent[];
-  /** Ids of pending requests whose expiry is at or before `nowMs`. */
+  /**
+   * Ids of requests due to expire at `nowMs`: pending ones whose expiry is at or before it, and
+   * approved ones whose receipt's `not_after` is before it (it can no longer be claimed).
+   */
   duePending(nowMs: number): string[];
-  /** The earliest expiry (ms since epoch) among pending requests. */
+  /** The earliest instant (ms since epoch) at which duePending would return something new. */
   nextExpiry(): number | undefined;
   close(): void;
 }
