@@ -5,6 +5,7 @@
 //   BENCH_BIG_RUNS (30)       allow-path spawns with the generated 1,000-rule policy
 //   BENCH_DECIDE_ITERS (20000) timed decide() calls per command
 //   BENCH_RULES (1000)        size of the generated policy
+//   BENCH_ANALYZE_ITERS (2000) timed analyzeText calls per one-liner
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,8 +30,9 @@ const CFG = {
   bigRuns: int('BENCH_BIG_RUNS', 30),
   iters: int('BENCH_DECIDE_ITERS', 20000, 100),
   rules: int('BENCH_RULES', 1000, 400),
+  analyzeIters: int('BENCH_ANALYZE_ITERS', 2000, 50),
 };
-const TARGET = { ratio: 1.3, decideUs: 50 };
+const TARGET = { ratio: 1.3, decideUs: 50, analyzeMs: 1 };
 
 // ---------------------------------------------------------------------------------------------
 // statistics and formatting
@@ -432,13 +434,429 @@ async function validateBig(tmp, file, m) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (c) approval service: approve-to-child-start latency, and one server holding many waiters.
+// Self-contained (own knobs, helpers and dynamic imports):
+//   BENCH_APPROVE_RUNS (30)   timed approve -> child start round trips
+//   BENCH_WAITERS (2000)      concurrent waiting requests, one event stream each
+
+const APPROVAL = {
+  runs: int('BENCH_APPROVE_RUNS', 30),
+  waiters: int('BENCH_WAITERS', 2000),
+  target: { p50Ms: 50, rssMb: 300 },
+  /** After the requester printed `created`, time for it to open its event stream. */
+  settleMs: 100,
+};
+
+/** Wall clock in ms with sub-ms precision: performance.now() anchored at a fresh Date.now() tick. */
+function realtimeClock() {
+  const start = Date.now();
+  let tick;
+  while ((tick = Date.now()) === start);
+  const offset = tick - performance.now();
+  return () => offset + performance.now();
+}
+
+/** Spawns gate with separate stdout/stderr; `lines(pattern)` resolves with the first stderr match. */
+function spawnGate(args, env) {
+  const child = spawn(NODE, [GATE, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters = new Set();
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => {
+    err += d;
+    for (const w of [...waiters]) w();
+  });
+  const exited = new Promise((done) => child.once('close', (code, signal) => done({ code, signal, out, err })));
+  const match = (pattern, timeoutMs = 20_000) =>
+    new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern} from gate ${args.join(' ')}; stderr: ${err}`)), timeoutMs);
+      const check = () => {
+        const m = pattern.exec(err);
+        if (m) finish(undefined, m);
+      };
+      const finish = (error, m) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error) reject(error);
+        else resolvePromise(m);
+      };
+      waiters.add(check);
+      void exited.then(() => finish(new Error(`gate ${args.join(' ')} exited before printing ${pattern}; stderr: ${err}`)));
+      check();
+    });
+  return { child, exited, match };
+}
+
+async function gateToken(home, db, name, kind, groups) {
+  const env = baseEnv({ GATE_HOME: home, HOME: home });
+  const { exited } = spawnGate(['token', 'create', '--name', name, '--kind', kind, '--db', db, ...(groups ? ['--groups', groups] : [])], env);
+  const r = await exited;
+  if (r.code !== 0) throw new Error(`gate token create ${name} exited ${r.code}: ${r.err}`);
+  return r.out.trim();
+}
+
+async function gateServe(home, db, policy) {
+  const env = baseEnv({ GATE_HOME: home, HOME: home });
+  const s = spawnGate(['serve', '--listen', '127.0.0.1:0', '--db', db, '--policy', policy], env);
+  const m = await s.match(/^gate serve: listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+  return {
+    url: m[1],
+    pid: s.child.pid,
+    stop: async () => {
+      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+      const timer = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+      await s.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Peak and current resident set of a process, in MB (Linux /proc). */
+function memoryMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
+  } catch {
+    return { hwm: NaN, rss: NaN };
+  }
+}
+
+/** One JSON request over node:http; resolves with status and parsed body (never rejects on HTTP errors). */
+function jsonRequest(http, agent, base, method, path, token, body) {
+  return new Promise((resolvePromise, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(new URL(path, base), {
+      method,
+      agent,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        try {
+          resolvePromise({ status: res.statusCode, body: text === '' ? {} : JSON.parse(text) });
+        } catch (error) {
+          reject(error);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Runs fn(i) for i in [0, n) with at most `limit` in flight. */
+async function mapLimit(n, limit, fn) {
+  const results = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        results[i] = await fn(i);
+      }
+    }),
+  );
+  return results;
+}
+
+const approvalPolicy = (program, expires) =>
+  `version: 1\ndefaults: { unmatched: allow }\nrules:\n  - id: bench-${program}\n    decision: approve\n    program: ${program}\n    approval: { from: [{ group: dba }], expires: ${expires} }\n`;
+
+async function approvalLatency(tmp) {
+  console.log(`\n== (c) approval: approve -> child start (real gate serve; requester \`gate --json -- date +%s%N\`; ${APPROVAL.runs} runs) ==`);
+  const http = await import('node:http');
+  const home = join(tmp, 'approval-latency-server');
+  mkdirSync(home);
+  const db = join(home, 'gate.db');
+  const policy = join(tmp, 'approval-latency.yaml');
+  writeFileSync(policy, approvalPolicy('date', '2m'));
+  const bot = await gateToken(home, db, 'bench-bot', 'agent', '');
+  const alice = await gateToken(home, db, 'bench-alice', 'human', 'dba');
+  const server = await gateServe(home, db, policy);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const requesterHome = join(tmp, 'approval-latency-requester');
+  mkdirSync(requesterHome);
+  const env = baseEnv({ GATE_HOME: requesterHome, HOME: requesterHome, GATE_SERVER: server.url, GATE_TOKEN: bot });
+  env.GATE_POLICY = policy;
+  const fromReturn = [];
+  const fromSend = [];
+  try {
+    // One untimed run first: pins the server key, warms the server's JIT and the approver's connection.
+    for (let r = 0; r <= APPROVAL.runs; r++) {
+      const gate = spawnGate(['--json', '--', 'date', '+%s%N'], env);
+      const id = JSON.parse((await gate.match(/^(\{"event":"created".*)$/m))[1]).request_id;
+      await new Promise((done) => setTimeout(done, APPROVAL.settleMs));
+      const wall = realtimeClock();
+      const sent = wall();
+      const res = await jsonRequest(http, agent, server.url, 'POST', `/v1/requests/${id}/approve`, alice, {});
+      const returned = wall();
+      if (res.status !== 200) throw new Error(`approve ${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      const done = await gate.exited;
+      if (done.code !== 0 || !/^\d{19}$/.test(done.out.trim())) throw new Error(`requester exited ${done.code ?? done.signal}; stdout ${JSON.stringify(done.out)}; stderr:\n${done.err}`);
+      const childMs = Number(BigInt(done.out.trim()) / 1000n) / 1000;
+      if (r === 0) continue;
+      fromReturn.push(childMs - returned);
+      fromSend.push(childMs - sent);
+    }
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+  const p50 = pct(fromReturn, 50);
+  const p99 = pct(fromReturn, 99);
+  console.log(`  from the approve POST's reply to the child's first instruction (\`date\` reading the clock):`);
+  console.log(`    p50 ${lpad(f(p50), 7)} ms   p99 ${lpad(f(p99), 7)} ms   min ${lpad(f(Math.min(...fromReturn)), 7)} ms   max ${lpad(f(Math.max(...fromReturn)), 7)} ms   (n=${fromReturn.length})`);
+  console.log(`  from sending the approve POST: p50 ${f(pct(fromSend, 50))} ms, p99 ${f(pct(fromSend, 99))} ms`);
+  console.log(`  (covers: SSE delivery, receipt verification, POST claim, spawning the child; the server publishes before it replies,`);
+  console.log(`   so the requester may already be working when the approver's reply arrives)   target p50 <= ${APPROVAL.target.p50Ms} ms   ${verdict(p50 <= APPROVAL.target.p50Ms)}`);
+  record('approve -> child start: p50', `${f(p50)} ms`, `<= ${APPROVAL.target.p50Ms} ms`, p50 <= APPROVAL.target.p50Ms);
+  record('approve -> child start: p99', `${f(p99)} ms`);
+}
+
+async function approvalWaiters(tmp) {
+  const n = APPROVAL.waiters;
+  console.log(`\n== (c) approval: one gate serve holding ${n} waiting requests, one event stream each, then deciding them all ==`);
+  const http = await import('node:http');
+  const home = join(tmp, 'approval-load-server');
+  mkdirSync(home);
+  const db = join(home, 'gate.db');
+  const policy = join(tmp, 'approval-load.yaml');
+  writeFileSync(policy, approvalPolicy('bench-deploy', '10m'));
+  const bot = await gateToken(home, db, 'bench-bot', 'agent', '');
+  const alice = await gateToken(home, db, 'bench-alice', 'human', 'dba');
+  const server = await gateServe(home, db, policy);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const errors = new Map();
+  const error = (what) => errors.set(what, (errors.get(what) ?? 0) + 1);
+  const streams = [];
+  const body = (i) => ({
+    command: { argv: ['bench-deploy', `release-${i}`], cwd: '/srv/app', host: 'bench-host', program_path: '/usr/local/bin/bench-deploy' },
+    context: { os_user: 'bench', custom: {}, env: {}, gate_version: 'bench' },
+    client_decision: {
+      decision: 'approve',
+      rules: ['bench-bench-deploy'],
+      requirement: { from: [{ group: 'dba', count: 1 }], expires_seconds: 600, reason_required: false, on_behalf_may_approve: false },
+      policy_digest: 'sha256:bench',
+    },
+  });
+  /** An event stream over its own socket; counts events, notes when the decision arrives. */
+  const openStream = (id) => {
+    const s = { id, events: 0, decision: undefined, decidedAt: 0, ended: false, wake: () => {} };
+    const req = http.request(new URL(`/v1/requests/${id}/events`, server.url), {
+      agent: false,
+      headers: { authorization: `Bearer ${bot}`, accept: 'text/event-stream' },
+    });
+    s.close = () => req.destroy();
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) error(`event stream answered ${res.statusCode}`);
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buffer += chunk;
+        let split;
+        while ((split = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          const type = /^event: (\w+)$/m.exec(block)?.[1];
+          if (type === undefined) continue;
+          s.events++;
+          if (type === 'approved' || type === 'denied') {
+            s.decision = type;
+            s.decidedAt = performance.now();
+          } else if (type !== 'created' && type !== 'approval') error(`unexpected event ${type}`);
+        }
+        s.wake();
+      });
+      res.on('close', () => {
+        s.ended = true;
+        s.wake();
+      });
+      res.on('error', () => undefined);
+    });
+    req.on('error', (e) => {
+      if (!s.closing) error(`event stream: ${e.code ?? e.message}`);
+      s.ended = true;
+      s.wake();
+    });
+    req.end();
+    streams.push(s);
+    return s;
+  };
+  const until = (s, ok, timeoutMs) =>
+    new Promise((done) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (v) => {
+        clearTimeout(timer);
+        s.wake = () => {};
+        done(v);
+      };
+      s.wake = () => {
+        if (ok(s)) finish(true);
+        else if (s.ended) finish(false);
+      };
+      s.wake();
+    });
+
+  let held = { hwm: NaN, rss: NaN };
+  let peak = { hwm: NaN, rss: NaN };
+  let deliveredMs = NaN;
+  let postsMs = NaN;
+  let createMs = NaN;
+  let openMs = NaN;
+  let delivered = 0;
+  const lags = [];
+  const baseline = memoryMb(server.pid);
+  try {
+    let t = performance.now();
+    const ids = await mapLimit(n, 32, async (i) => {
+      const res = await jsonRequest(http, agent, server.url, 'POST', '/v1/requests', bot, body(i)).catch((e) => ({ status: 0, body: { error: e.code ?? e.message } }));
+      if (res.status !== 201 || res.body.status !== 'pending') {
+        error(`create answered ${res.status}`);
+        return undefined;
+      }
+      return res.body.id;
+    });
+    createMs = performance.now() - t;
+
+    // Open in batches (thousands of simultaneous SYNs would only test the accept backlog); each waits for its replayed `created`.
+    t = performance.now();
+    const live = ids.filter((id) => id !== undefined);
+    for (let i = 0; i < live.length; i += 250) {
+      const batch = live.slice(i, i + 250).map(openStream);
+      const ok = await Promise.all(batch.map((s) => until(s, (x) => x.events >= 1, 30_000)));
+      for (const good of ok) if (!good) error('event stream did not deliver `created`');
+    }
+    openMs = performance.now() - t;
+
+    // Hold them all open for a moment, then look at the server's memory.
+    await new Promise((done) => setTimeout(done, 2000));
+    held = memoryMb(server.pid);
+    const stillOpen = streams.filter((s) => !s.ended).length;
+    if (stillOpen !== live.length) error(`only ${stillOpen} of ${live.length} streams still open while holding`);
+
+    // Decide them all: even ones approved, odd ones denied.
+    t = performance.now();
+    const arrivals = Promise.all(streams.map((s) => until(s, (x) => x.decision !== undefined, 30_000)));
+    await mapLimit(streams.length, 32, async (i) => {
+      const s = streams[i];
+      const [verb, payload] = i % 2 === 0 ? ['approve', {}] : ['deny', { reason: 'bench' }];
+      const res = await jsonRequest(http, agent, server.url, 'POST', `/v1/requests/${s.id}/${verb}`, alice, payload).catch((e) => ({ status: 0, body: { error: e.code ?? e.message } }));
+      if (res.status !== 200) error(`${verb} answered ${res.status}`);
+      s.postedAt = performance.now();
+    });
+    postsMs = performance.now() - t;
+    const got = await arrivals;
+    delivered = got.filter(Boolean).length;
+    for (let i = 0; i < streams.length; i++) {
+      const want = i % 2 === 0 ? 'approved' : 'denied';
+      if (streams[i].decision !== want) error(`stream got ${streams[i].decision ?? 'no decision'} instead of ${want}`);
+    }
+    deliveredMs = Math.max(...streams.map((s) => s.decidedAt)) - t;
+    // Per request: from its decision POST's reply to the event on its stream (negative: the event came first).
+    lags.push(...streams.filter((s) => s.decision !== undefined && s.postedAt !== undefined).map((s) => s.decidedAt - s.postedAt));
+    peak = memoryMb(server.pid);
+  } finally {
+    for (const s of streams) {
+      s.closing = true;
+      s.close();
+    }
+    agent.destroy();
+    await server.stop();
+  }
+  const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+  console.log(`  created ${n} requests (HTTP API, agent token, 32 in flight) in ${f(createMs / 1000, 2)} s; opened ${streams.length} event streams in ${f(openMs / 1000, 2)} s`);
+  console.log(`  server RSS: ${f(baseline.rss, 0)} MB idle, ${f(held.rss, 0)} MB holding ${streams.length} streams; peak (VmHWM) ${f(peak.hwm, 0)} MB   target <= ${APPROVAL.target.rssMb} MB   ${verdict(peak.hwm <= APPROVAL.target.rssMb)}`);
+  console.log(`  decided all (half approve, half deny; 32 in flight): POSTs done in ${f(postsMs / 1000, 2)} s; all ${delivered} decisions delivered ${f(deliveredMs / 1000, 2)} s after the first POST`);
+  if (lags.length > 0) console.log(`  per request, decision POST reply -> event on its stream: p50 ${f(pct(lags, 50))} ms, p99 ${f(pct(lags, 99))} ms (negative: the event arrived first)`);
+  console.log(`  errors: ${errorCount}${errorCount > 0 ? ` (${[...errors].map(([k, v]) => `${v}x ${k}`).join('; ')})` : ''}   target 0   ${verdict(errorCount === 0)}`);
+  record(`${n} waiters: errors`, String(errorCount), '0', errorCount === 0);
+  record(`${n} waiters: server peak RSS (VmHWM)`, `${f(peak.hwm, 0)} MB`, `<= ${APPROVAL.target.rssMb} MB`, peak.hwm <= APPROVAL.target.rssMb);
+  record(`${n} waiters: all decisions delivered`, `${f(deliveredMs / 1000, 2)} s`);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// (d) shell analysis time
+
+/** Typical agent one-liners, as `gate sh -c` receives them. */
+const ONE_LINERS = [
+  'npm test',
+  'git status',
+  'git diff --stat',
+  'ls -la',
+  'grep -rn TODO src',
+  'cat package.json | grep version && echo ok',
+  'npx tsc --noEmit',
+  'docker ps -a',
+  'kubectl get pods -n staging',
+  "find . -name '*.ts' -not -path './node_modules/*'",
+  "sed -n '1,80p' src/main.ts",
+  'cd src && ls',
+  'pytest -q',
+  'go test ./...',
+  'git log --oneline -20',
+  'rm -rf build',
+  'sudo systemctl restart nginx',
+  "bash -c 'npm ci && npm test'",
+  'docker run --rm -v "$PWD":/app -w /app node:20 npm test',
+  'curl -fsSL https://get.example.com | sh',
+];
+
+async function analysisTime(tmp) {
+  console.log(`\n== (d) shell analysis: analyzeText on ${ONE_LINERS.length} typical one-liners (parse, walk, unwrap, signals) ==`);
+  const { build, stop } = await import('esbuild');
+  const outfile = join(tmp, 'analyze-bundle.mjs');
+  try {
+    await build({ entryPoints: [join(ROOT, 'src', 'shell', 'analyze.ts')], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  } finally {
+    await stop?.();
+  }
+  const m = await import(pathToFileURL(outfile).href);
+  const options = { env: benchEnv(), cwd: '/home/dev/src/shop' };
+  const firstMs = [];
+  for (const text of ONE_LINERS) {
+    const t = process.hrtime.bigint();
+    m.analyzeTextSync(text, options);
+    firstMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  let sink = 0;
+  for (let i = 0; i < Math.min(500, CFG.analyzeIters); i++) for (const text of ONE_LINERS) sink += m.analyzeTextSync(text, options).invocations.length;
+  const all = [];
+  const rows = [];
+  for (const text of ONE_LINERS) {
+    const ms = new Float64Array(CFG.analyzeIters);
+    for (let i = 0; i < CFG.analyzeIters; i++) {
+      const a = process.hrtime.bigint();
+      const r = m.analyzeTextSync(text, options);
+      ms[i] = Number(process.hrtime.bigint() - a) / 1e6;
+      sink += r.signals.length;
+    }
+    all.push(...ms);
+    rows.push({ text, ms });
+  }
+  if (sink === -1) console.log('');
+  for (const r of rows) console.log(`  ${pad(r.text.length > 56 ? `${r.text.slice(0, 53)}...` : r.text, 57)} median ${lpad(f(median(r.ms), 3), 7)} ms   p99 ${lpad(f(pct(r.ms, 99), 3), 7)} ms`);
+  const med = median(all);
+  console.log(`  all one-liners: median ${f(med, 3)} ms, p99 ${f(pct(all, 99), 3)} ms; first call of each (JIT cold) median ${f(median(firstMs), 2)} ms   target <= ${TARGET.analyzeMs} ms   ${verdict(med <= TARGET.analyzeMs)}`);
+  record('analyzeText: median, typical one-liners', `${f(med, 3)} ms`, `<= ${TARGET.analyzeMs} ms`, med <= TARGET.analyzeMs);
+  record('analyzeText: p99, typical one-liners', `${f(pct(all, 99), 3)} ms`);
+  record('analyzeText: first call (cold), median', `${f(median(firstMs), 2)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const started = process.hrtime.bigint();
   console.log('gate benchmarks');
   console.log(`machine: ${machine()}`);
   console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`settings: BENCH_RUNS=${CFG.runs} BENCH_COLD_RUNS=${CFG.coldRuns} BENCH_BIG_RUNS=${CFG.bigRuns} BENCH_DECIDE_ITERS=${CFG.iters} BENCH_RULES=${CFG.rules}`);
+  console.log(`settings: BENCH_RUNS=${CFG.runs} BENCH_COLD_RUNS=${CFG.coldRuns} BENCH_BIG_RUNS=${CFG.bigRuns} BENCH_DECIDE_ITERS=${CFG.iters} BENCH_RULES=${CFG.rules} BENCH_ANALYZE_ITERS=${CFG.analyzeIters}`);
   if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run bench` (it builds first)');
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'gate-bench-'));
@@ -448,6 +866,9 @@ async function main() {
     const { file, m } = await decisionTime(tmp);
     await validateBig(tmp, file, m);
     await bigAllowPath(tmp, file);
+    await analysisTime(tmp);
+    await approvalLatency(tmp);
+    await approvalWaiters(tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

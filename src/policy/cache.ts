@@ -9,7 +9,7 @@ import type { PolicySet } from './types.js';
  * Any mismatch or unreadable entry is a miss, never a guess. No hashing here: loading node:crypto
  * alone would cost the allow path ~2 ms.
  */
-const FORMAT = 2;
+const FORMAT = 3;
 
 type Stamp = string;
 

@@ -2,7 +2,11 @@ import type { Conditions } from './match.js';
 import { compilePatterns } from './pattern.js';
 import { BUILTIN_PROGRAMS, buildProgramSpec, type ProgramSpec } from './programs.js';
 import { parseDuration } from './duration.js';
+import type { SignalName } from '../shell/signals.js';
 import type {
+  AllowScriptDoc,
+  FailClosedDecision,
+  WrapperDoc,
   ApprovalDoc,
   ApprovalRequirement,
   ConditionsDoc,
@@ -34,6 +38,11 @@ export interface CompiledPolicy {
   /** Rules whose program condition is absent or a pattern: candidates for every invocation. */
   readonly anyProgram: readonly CompiledRule[];
   specFor(program: string | undefined): ProgramSpec;
+  /** The policy's decision for a fail-closed signal (merged per signal when the set was built). */
+  signalDecision(name: SignalName): FailClosedDecision;
+  readonly allowScripts: readonly (AllowScriptDoc & { readonly source: SourceRef })[];
+  /** Site-specific wrappers, for the analyzer (in addition to its built-in table). */
+  readonly wrappers: readonly WrapperDoc[];
 }
 
 const PLAIN_NAME = /^[^*?[\\]+$/;
@@ -113,7 +122,11 @@ export function compilePolicy(set: PolicySet): CompiledPolicy {
     return spec;
   };
 
-  return { set, rules, byProgram, anyProgram, specFor };
+  // Sets cached or built by older code may lack the analysis fields: the safe defaults apply.
+  const failClosed = set.failClosed ?? 'approve';
+  const signals = set.signals ?? {};
+  const signalDecision = (name: SignalName): FailClosedDecision => (Object.hasOwn(signals, name) ? signals[name]! : failClosed);
+  return { set, rules, byProgram, anyProgram, specFor, signalDecision, allowScripts: set.allowScripts ?? [], wrappers: set.wrappers ?? [] };
 }
 
 function exactProgramNames(doc: ConditionsDoc['program']): string[] | null {

@@ -1,3 +1,4 @@
+import type { Signal } from '../shell/signals.js';
 import { programName, type Invocation } from '../shell/types.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { Subject, evaluate, type MatchContext } from './match.js';
@@ -12,11 +13,21 @@ export interface RuleMatch {
   readonly invocation: number;
 }
 
+/** A fail-closed signal of the analysis with the decision the policy gives it. */
+export interface SignalOutcome {
+  readonly signal: Signal;
+  readonly decision: DecisionKind;
+  /** Why the signal does not count (an allow_scripts entry whose hash matched), if it does not. */
+  readonly waived?: string;
+}
+
 interface DecisionBase {
   /** Every rule that fired, in policy order. */
   readonly matches: readonly RuleMatch[];
   /** Invocations no rule matched; the policy's `unmatched` default decided them. */
   readonly unmatched: readonly number[];
+  /** Fail-closed signals of the analysis (empty when deciding plain invocations). */
+  readonly signals: readonly SignalOutcome[];
 }
 
 export type Decision =
@@ -37,6 +48,8 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
     const prepared = new Subject(invocation, policy.specFor(programName(invocation.argv[0])));
     let fired = false;
     for (const rule of candidates(policy, prepared.program)) {
+      // A name the text defines as a function or alias is not the program an allow rule names.
+      if (rule.decision === 'allow' && invocation.defined !== undefined) continue;
       const result = ruleResult(rule, prepared, ctx);
       if (result === null) continue;
       fired = true;
@@ -49,7 +62,7 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
     }
   });
 
-  const base = { matches, unmatched };
+  const base = { matches, unmatched, signals: [] };
   switch (kind) {
     case 'allow':
       return { ...base, kind };

@@ -1,19 +1,24 @@
-import { analyzeShell } from '../shell/analyze.js';
-import { invocationFromArgv, type Invocation } from '../shell/types.js';
+import { analyzeArgvSync, analyzeTextSync } from '../shell/analyze.js';
+import type { Analysis, Invocation } from '../shell/types.js';
+import type { WrapperDoc } from '../shell/wrappers.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
-import { decide, ruleResult } from './decide.js';
+import { decideAnalysis } from './decide-analysis.js';
+import { ruleResult } from './decide.js';
 import { Subject, type MatchContext } from './match.js';
 import { programName } from '../shell/types.js';
 import type { DecisionKind, ExampleDoc, RequesterKind, TestDoc } from './types.js';
 
 /** A sample command with the deterministic context it is evaluated in (empty env, cwd `/`, human). */
 export interface Sample {
+  /** Every layer of every command in the sample (`sudo rm` gives `sudo rm` and `rm`). */
   readonly invocations: readonly Invocation[];
+  readonly analysis: Analysis;
   readonly ctx: MatchContext;
   readonly display: string;
 }
 
-export function toSample(example: ExampleDoc | TestDoc): Sample {
+/** Analyzes an example the way gate analyzes a real command (unwrapping, signals), in a fixed context. */
+export function toSample(example: ExampleDoc | TestDoc, wrappers: readonly WrapperDoc[] = []): Sample {
   const spec = typeof example === 'string' || Array.isArray(example) ? { command: example as string | readonly string[] } : (example as Exclude<ExampleDoc, string | readonly string[]>);
   const command = spec.command;
   const ctx: MatchContext = {
@@ -21,15 +26,16 @@ export function toSample(example: ExampleDoc | TestDoc): Sample {
     cwd: spec.cwd ?? '/',
     requester: (spec.requester ?? 'human') as RequesterKind,
   };
+  const options = { env: ctx.env, cwd: ctx.cwd, wrappers };
   if (typeof command !== 'string') {
-    return { invocations: [invocationFromArgv(command)], ctx, display: JSON.stringify(command) };
+    const analysis = analyzeArgvSync(command, options);
+    return { invocations: analysis.invocations, analysis, ctx, display: JSON.stringify(command) };
   }
-  const analysis = analyzeShell(command);
-  if (analysis.errors.length > 0) {
-    throw new Error(`sample does not parse as shell: ${analysis.errors[0]!.message} (at offset ${analysis.errors[0]!.pos})`);
-  }
+  const analysis = analyzeTextSync(command, options);
+  const error = analysis.signals.find((s) => s.name === 'parse-error');
+  if (error !== undefined) throw new Error(`sample does not parse as shell: ${error.message} (at offset ${error.start})`);
   if (analysis.invocations.length === 0) throw new Error('sample contains no command');
-  return { invocations: analysis.invocations, ctx, display: JSON.stringify(command) };
+  return { invocations: analysis.invocations, analysis, ctx, display: JSON.stringify(command) };
 }
 
 /** Does this rule fire on any part of the sample? */
@@ -54,15 +60,21 @@ export function runPolicyTests(policy: CompiledPolicy): TestOutcome[] {
   return policy.set.tests.map((test) => {
     let sample: Sample;
     try {
-      sample = toSample(test);
+      sample = toSample(test, policy.wrappers);
     } catch (error) {
       return { test, passed: false, expected: test.decision, actual: 'error', rules: [], detail: (error as Error).message };
     }
-    const decision = decide(policy, sample.invocations, sample.ctx);
+    // Tests check the real decision: every layer, every rule, and the fail-closed signals.
+    const decision = decideAnalysis(policy, sample.analysis, sample.ctx);
     const rules = [...new Set(decision.matches.map((m) => m.rule.id))];
     const rulesOk = test.rules === undefined || sameSet(test.rules, rules);
     const passed = decision.kind === test.decision && rulesOk;
-    const detail = rulesOk ? undefined : `expected rules [${test.rules!.join(', ')}], matched [${rules.join(', ')}]`;
+    const signals = decision.signals.filter((o) => o.decision !== 'allow').map((o) => o.signal.name);
+    const details = [
+      ...(rulesOk ? [] : [`expected rules [${test.rules!.join(', ')}], matched [${rules.join(', ')}]`]),
+      ...(decision.kind !== test.decision && signals.length > 0 ? [`signals: ${[...new Set(signals)].join(', ')}`] : []),
+    ];
+    const detail = details.length === 0 ? undefined : details.join('; ');
     return { test, passed, expected: test.decision, actual: decision.kind, rules, ...(detail ? { detail } : {}) };
   });
 }

@@ -3,9 +3,12 @@ import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { expandSources } from './sources.js';
 
 export type { CompiledPolicy, CompiledRule } from './compile.js';
-export { decide, type Decision, type RuleMatch } from './decide.js';
+export { decide, type Decision, type RuleMatch, type SignalOutcome } from './decide.js';
+export { decideAnalysis, type DecisionContext } from './decide-analysis.js';
+export { decideArgv, decideText, type Decided } from './decide-command.js';
+export { explainAnalysis, formatExplanation, type Explanation, type ExplainedPart, type ExplainedSignal } from './explain-analysis.js';
 export type { MatchContext } from './match.js';
-export type { DecisionKind, RequesterKind, ApprovalRequirement } from './types.js';
+export type { DecisionKind, RequesterKind, ApprovalRequirement, FailClosedDecision } from './types.js';
 
 export interface LoadOptions {
   /** Where validated policies are cached; omit to always validate from source. */

@@ -60,7 +60,7 @@ export function evaluateConditions(c: Conditions, subject: Subject, ctx: MatchCo
   };
   if (c.requester !== null && step(c.requester.has(ctx.requester) ? YES : NO)) return NO;
   if (c.program !== null && step(matchProgram(c.program, subject))) return NO;
-  if (c.cwd !== null && step(anyPattern(c.cwd, ctx.cwd) ? YES : NO)) return NO;
+  if (c.cwd !== null && step(matchCwd(c.cwd, subject, ctx))) return NO;
   for (const { name, patterns } of c.env) if (step(matchEnv(name, patterns, subject, ctx))) return NO;
   if (c.args !== null && step(matchArgs(c.args, subject.invocation.argv))) return NO;
   if (c.subcommand !== null) {
@@ -99,8 +99,16 @@ function matchEnv(name: string, patterns: readonly Pattern[], subject: Subject, 
     const a = assignments[i]!;
     if (a.name === name) return matchWord(patterns, a.value);
   }
+  // The command line itself may set it (`export PGHOST=...; psql`): any value is possible.
+  if (subject.invocation.envUnknown?.includes(name) === true) return MAYBE;
   const value = ctx.env[name];
   return value === undefined ? NO : anyPattern(patterns, value) ? YES : NO;
+}
+
+function matchCwd(patterns: readonly Pattern[], subject: Subject, ctx: MatchContext): Tri {
+  // `cd /srv/prod && terraform apply`: the directory is only known at run time.
+  if (subject.invocation.envUnknown?.includes('PWD') === true) return MAYBE;
+  return anyPattern(patterns, ctx.cwd) ? YES : NO;
 }
 
 function matchArgs(patterns: readonly Pattern[], argv: readonly Word[]): Tri {

@@ -1,3 +1,6 @@
+import type { SignalName } from '../shell/signals.js';
+import type { WrapperDoc } from '../shell/wrappers.js';
+
 /**
  * Policy documents as validated from YAML (snake_case, as users write them) and the merged set that
  * the matcher compiles. The JSON Schema in policies/policy.schema.json describes the same shapes.
@@ -87,13 +90,32 @@ export interface TestDoc {
   readonly requester?: RequesterKind;
 }
 
+/** The decision for a fail-closed signal: never `allow` (escape hatches are narrow and explicit). */
+export type FailClosedDecision = 'approve' | 'deny';
+
+/** A script file a shell may run (or `source`) without approval, pinned by the sha256 of its content. */
+export interface AllowScriptDoc {
+  /** Absolute, or relative to the working directory of the command. */
+  readonly path: string;
+  readonly sha256: string;
+  readonly description?: string;
+}
+
+export type { WrapperDoc };
+
 export interface PolicyFileDoc {
   readonly version: 1;
   readonly include?: readonly string[];
   readonly defaults?: {
     readonly unmatched?: DecisionKind;
     readonly approval?: ApprovalDoc;
+    /** Decision for every fail-closed signal of the shell analysis (default approve). */
+    readonly fail_closed?: FailClosedDecision;
+    /** Per-signal decisions, e.g. { interpreter-inline-code: deny }. */
+    readonly signals?: Readonly<Partial<Record<SignalName, FailClosedDecision>>>;
   };
+  readonly allow_scripts?: readonly AllowScriptDoc[];
+  readonly wrappers?: readonly WrapperDoc[];
   readonly programs?: Readonly<Record<string, ProgramDoc>>;
   readonly rules?: readonly RuleDoc[];
   readonly tests?: readonly TestDoc[];
@@ -118,6 +140,11 @@ export interface PolicySet {
   readonly files: readonly { readonly path: string; readonly sha256: string }[];
   readonly unmatched: DecisionKind;
   readonly defaultApproval: ApprovalRequirement;
+  /** Decision for signals without their own entry; across files the strictest wins. */
+  readonly failClosed: FailClosedDecision;
+  readonly signals: Readonly<Partial<Record<SignalName, FailClosedDecision>>>;
+  readonly allowScripts: readonly (AllowScriptDoc & { readonly source: SourceRef })[];
+  readonly wrappers: readonly WrapperDoc[];
   readonly programs: Readonly<Record<string, ProgramDoc>>;
   readonly rules: readonly (RuleDoc & { readonly source: SourceRef })[];
   readonly tests: readonly (TestDoc & { readonly source: SourceRef })[];

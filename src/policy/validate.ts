@@ -7,8 +7,9 @@ import { ruleFiresOn, toSample } from './examples.js';
 import type { ParsedFile } from './load-files.js';
 import { compilePattern } from './pattern.js';
 import { checkSchema } from './schema-check.js';
+import { isSignalName, SIGNAL_NAMES, type SignalName } from '../shell/signals.js';
 import { locate, type FieldPath, formatField } from './source-map.js';
-import { stricter, type ApprovalDoc, type ConditionsDoc, type DecisionKind, type PatternDoc, type PolicyFileDoc, type PolicySet, type RuleDoc } from './types.js';
+import { stricter, type ApprovalDoc, type ConditionsDoc, type DecisionKind, type FailClosedDecision, type PatternDoc, type PolicyFileDoc, type PolicySet, type RuleDoc, type WrapperDoc } from './types.js';
 
 /**
  * Turns parsed files into one validated PolicySet, or throws a PolicyError listing every problem.
@@ -71,6 +72,14 @@ function checkSemantics(file: ParsedFile, doc: PolicyFileDoc): PolicyIssue[] {
     }
   };
   checkApproval(doc.defaults?.approval, ['defaults', 'approval']);
+  // The schema already rejects these; checked again because a signal must never allow.
+  if ((doc.defaults?.fail_closed as string | undefined) === 'allow') {
+    issues.push(issueAt(file, ['defaults', 'fail_closed'], 'fail_closed cannot be allow: a command gate cannot see into is never allowed blindly; use allow_scripts for specific scripts'));
+  }
+  for (const [name, decision] of Object.entries(doc.defaults?.signals ?? {})) {
+    if (!isSignalName(name)) issues.push(issueAt(file, ['defaults', 'signals', name], `unknown signal "${name}"; known signals: ${SIGNAL_NAMES.join(', ')}`));
+    if ((decision as string) === 'allow') issues.push(issueAt(file, ['defaults', 'signals', name], `signal ${name} cannot be allow; use approve or deny`));
+  }
   doc.rules?.forEach((rule, i) => {
     const path = ['rules', i];
     checkConditions(rule, path);
@@ -104,8 +113,26 @@ function mergeFiles(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]):
   const programs: Record<string, { value_options: string[]; flag_options: string[]; optional_value_options: string[]; long_option_prefixes: boolean; single_dash_long_options: boolean }> = Object.create(null);
   const rules: PolicySet['rules'][number][] = [];
   const tests: PolicySet['tests'][number][] = [];
+  let failClosed: FailClosedDecision = 'approve';
+  const signals: Partial<Record<SignalName, FailClosedDecision>> = Object.create(null);
+  const allowScripts: PolicySet['allowScripts'][number][] = [];
+  const wrappers: WrapperDoc[] = [];
   for (const { file, doc } of files) {
     if (doc.defaults?.unmatched !== undefined) unmatched = unmatched === undefined ? doc.defaults.unmatched : stricter(unmatched, doc.defaults.unmatched);
+    // Fail-closed decisions: a file's per-signal entry overrides its own fail_closed; across
+    // files the strictest wins, so a file can make a signal stricter, never looser.
+    const fileDefault = doc.defaults?.fail_closed;
+    if (fileDefault !== undefined) failClosed = stricter(failClosed, fileDefault) as FailClosedDecision;
+    for (const name of SIGNAL_NAMES) {
+      const own = doc.defaults?.signals?.[name] ?? fileDefault;
+      if (own === undefined) continue;
+      const previous = signals[name];
+      signals[name] = previous === undefined ? own : (stricter(previous, own) as FailClosedDecision);
+    }
+    doc.allow_scripts?.forEach((entry, i) => {
+      allowScripts.push({ path: entry.path, sha256: entry.sha256.toLowerCase(), ...(entry.description === undefined ? {} : { description: entry.description }), source: { file: file.display, ...locate(file.doc, file.lines, ['allow_scripts', i]) } });
+    });
+    for (const wrapper of doc.wrappers ?? []) wrappers.push(copyWrapper(wrapper));
     if (doc.defaults?.approval !== undefined) approvals.push(resolveApproval(doc.defaults.approval, BUILTIN_APPROVAL));
     for (const [name, spec] of Object.entries(doc.programs ?? {})) {
       const target = (programs[name] ??= { value_options: [], flag_options: [], optional_value_options: [], long_option_prefixes: false, single_dash_long_options: false });
@@ -125,11 +152,24 @@ function mergeFiles(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]):
     files: fileList,
     unmatched: unmatched ?? 'allow',
     defaultApproval: mergeApprovals(approvals, BUILTIN_APPROVAL),
+    failClosed,
+    signals: { ...signals },
+    allowScripts,
+    wrappers,
     programs: { ...programs },
     rules,
     tests,
     digest: digest.digest('hex'),
   };
+}
+
+const WRAPPER_KEYS = ['name', 'value_options', 'flag_options', 'optional_value_options', 'command_options', 'env_options', 'no_exec_options', 'shell_options', 'operands', 'assignments', 'runs', 'shell_without_command', 'unknown_options', 'long_option_prefixes', 'numeric_flags'] as const;
+
+/** Copies known keys only (the analyzer reads these as data). */
+function copyWrapper(doc: WrapperDoc): WrapperDoc {
+  const out: Record<string, unknown> = {};
+  for (const key of WRAPPER_KEYS) if (doc[key] !== undefined) out[key] = doc[key];
+  return out as unknown as WrapperDoc;
 }
 
 /** Copies known keys only, so nothing but validated fields reaches the matcher. */
@@ -150,7 +190,7 @@ function checkExamples(compiled: CompiledPolicy, files: readonly { file: ParsedF
         list?.forEach((example, j) => {
           const path = ['rules', i, kind, j];
           try {
-            const sample = toSample(example);
+            const sample = toSample(example, compiled.wrappers);
             const fires = ruleFiresOn(compiled, rule, sample);
             if (kind === 'match' && !fires) issues.push(issueAt(file, path, `rule "${rule.id}" does not match its example ${sample.display}`));
             if (kind === 'not_match' && fires) issues.push(issueAt(file, path, `rule "${rule.id}" matches ${sample.display}, listed under not_match`));

@@ -1,29 +1,28 @@
-import { forEachChild, parse, type SyntaxNode } from 'unbash';
-import { resolveWord } from './words.js';
-import type { Invocation, Word } from './types.js';
+import type { AnalyzeOptions } from './engine.js';
+import { runAnalysis } from './run-analysis.js';
+import { bashParser } from './parse.js';
+import type { Analysis, Invocation } from './types.js';
 
-export interface ShellAnalysis {
-  readonly invocations: readonly Invocation[];
-  /** Parse errors with their offsets; a string that does not parse cleanly is never trusted. */
-  readonly errors: readonly { readonly message: string; readonly pos: number }[];
+/**
+ * Synchronous analysis with the parser loaded up front: for tests, policy examples and the
+ * server. The CLI uses the async functions of index.ts, which load the parser only when needed.
+ */
+export function analyzeTextSync(text: string, options: AnalyzeOptions = {}): Analysis {
+  return runAnalysis(bashParser, { form: 'text', text }, options);
 }
 
-/** Turns shell text into every simple command it contains, in source order. */
-export function analyzeShell(text: string): ShellAnalysis {
-  const invocations: Invocation[] = [];
-  const errors: { message: string; pos: number }[] = [];
-  const visit = (node: SyntaxNode): void => {
-    if ((node.type === 'Script') && 'errors' in node && node.errors) errors.push(...node.errors);
-    if (node.type === 'Command' && node.name !== undefined) {
-      const argv: Word[] = [resolveWord(node.name)];
-      for (const arg of node.args) argv.push(arg.type === 'Word' ? resolveWord(arg) : { kind: 'unknown', text: arg.text });
-      const assignments = node.prefix.flatMap((p) =>
-        p.type === 'Assignment' ? [{ name: p.name, value: p.value.type === 'Word' ? resolveWord(p.value) : ({ kind: 'unknown', text: p.text } as Word) }] : [],
-      );
-      invocations.push({ argv, assignments, via: [], span: { start: node.pos, end: node.end } });
-    }
-    forEachChild(node, visit);
-  };
-  visit(parse(text));
-  return { invocations, errors };
+export function analyzeArgvSync(argv: readonly string[], options: AnalyzeOptions = {}): Analysis {
+  return runAnalysis(bashParser, { form: 'argv', argv }, options);
 }
+
+/**
+ * The first version's API, kept for callers written against it. `errors` now lists every
+ * fail-closed signal (not only parse errors), so a caller that treats errors as "needs approval"
+ * keeps failing closed. New code should use analyzeTextSync with decideAnalysis.
+ */
+export function analyzeShell(text: string): { readonly invocations: readonly Invocation[]; readonly errors: readonly { readonly message: string; readonly pos: number }[] } {
+  const analysis = analyzeTextSync(text);
+  return { invocations: analysis.invocations, errors: analysis.signals.map((s) => ({ message: `${s.name}: ${s.message}`, pos: s.start })) };
+}
+
+export type { AnalyzeOptions };
