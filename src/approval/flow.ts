@@ -34,6 +34,8 @@ export interface ApprovalInput {
   /** argv[0] resolved as exec will run it; part of what the approval is bound to. */
   readonly programPath: string;
   readonly cwd: string;
+  /** For `gate sh -c TEXT`: the exact text bash runs (argv is then bash's own argv). */
+  readonly shellText?: string;
   readonly decision: Extract<Decision, { kind: 'approve' }>;
   readonly policyDigest: string;
   readonly config: UserConfig;
@@ -123,7 +125,7 @@ export async function obtainApproval(input: ApprovalInput, overrides: Partial<Fl
     const key = await client.key({ ...retrying, deadline: client.now() + FIRST_CONTACT_MS });
     const pinned = pinServerKey(settings.serverUrl, key, settings.serverKey, io.home, new Date(client.now()));
     if (pinned.source === 'first-use') io.notice(`trusting the approval service's key ${pinned.keyId} for ${settings.serverUrl} from now on (first use)`);
-    const command = commandSpec({ argv: input.argv, programPath: input.programPath, cwd: input.cwd, host: io.host });
+    const command = commandSpec({ argv: input.argv, programPath: input.programPath, cwd: input.cwd, host: io.host, ...(input.shellText !== undefined ? { shellText: input.shellText } : {}) });
     const reason = await reasonFor(input, io, rules);
     if (reason === null) return { kind: 'cancelled', request: undefined };
     const context = requestContext({

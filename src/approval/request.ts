@@ -12,10 +12,17 @@ export interface CommandInput {
   readonly programPath: string;
   readonly cwd: string;
   readonly host: string;
+  readonly shellText?: string;
 }
 
 export function commandSpec(input: CommandInput): CommandSpec {
-  return { argv: [...input.argv], cwd: input.cwd, host: input.host, program_path: input.programPath };
+  return {
+    argv: [...input.argv],
+    cwd: input.cwd,
+    host: input.host,
+    program_path: input.programPath,
+    ...(input.shellText !== undefined ? { shell_text: input.shellText } : {}),
+  };
 }
 
 /** Where the approval service is and who we are to it; either missing means "cannot ask". */

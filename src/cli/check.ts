@@ -1,31 +1,46 @@
-import { decide, type Decision } from '../policy/index.js';
-import { describeApproval, explainRule } from '../policy/explain.js';
-import { invocationFromArgv } from '../shell/types.js';
+import { hashFile } from '../exec/hash-file.js';
+import { decideArgv, decideText, explainAnalysis, formatExplanation, type Decision } from '../policy/index.js';
+import { describeApproval } from '../policy/explain.js';
 import { loadDecisionInputs } from './inputs.js';
 import { displayCommand, sanitize } from './output.js';
 
 export interface CheckOptions {
   readonly policy: readonly string[];
   readonly json: boolean;
+  /** Shell text to analyze (`gate check -c '...'`), instead of an argv after `--`. */
+  readonly shell?: string;
 }
 
-/** `gate check -- <cmd>`: the decision, every rule that matched and why. Runs nothing. */
-export async function checkCommand(argv: readonly string[], options: CheckOptions): Promise<number> {
+/**
+ * `gate check -- <cmd>` or `gate check -c '<shell text>'`: the decision, each part of the command
+ * (with the layers it was reached through) and the rules it hit and why, and every fail-closed
+ * signal with its position. Runs nothing.
+ */
+export async function checkCommand(argv: readonly string[] | undefined, options: CheckOptions): Promise<number> {
   const { policy, ctx } = await loadDecisionInputs(options.policy);
-  const invocations = [invocationFromArgv(argv)];
-  const decision = decide(policy, invocations, ctx);
-  const matches = decision.matches.map((m) => ({
-    rule: m.rule.id,
-    decision: m.rule.decision,
-    certain: m.certain,
-    source: `${m.rule.source.file}:${m.rule.source.line}`,
-    ...(m.rule.message ? { message: m.rule.message } : {}),
-    why: explainRule(policy, m.rule, invocations[m.invocation]!, ctx),
-  }));
+  const decisionCtx = { ...ctx, hashFile };
+  const { analysis, decision } =
+    options.shell !== undefined ? await decideText(policy, options.shell, decisionCtx) : await decideArgv(policy, argv ?? [], decisionCtx);
+  const explanation = explainAnalysis(policy, analysis, decision, decisionCtx);
+  const matches = decision.matches.map((m) => {
+    const part = explanation.parts[m.invocation];
+    const rule = part?.rules.find((r) => r.id === m.rule.id);
+    return {
+      rule: m.rule.id,
+      decision: m.rule.decision,
+      certain: m.certain,
+      part: m.invocation,
+      source: `${m.rule.source.file}:${m.rule.source.line}`,
+      ...(m.rule.message ? { message: m.rule.message } : {}),
+      why: rule?.why ?? [],
+    };
+  });
   const report = {
     decision: decision.kind,
     rules: [...new Set(decision.matches.map((m) => m.rule.id))],
-    command: argv,
+    signals: explanation.signals,
+    command: options.shell ?? argv,
+    parts: explanation.parts,
     matches,
     unmatched: decision.unmatched.length > 0,
     ...(decision.kind === 'approve' ? { approval: decision.approval } : {}),
@@ -36,13 +51,13 @@ export async function checkCommand(argv: readonly string[], options: CheckOption
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;
   }
-  const lines = [`decision: ${decision.kind}`, `command:  ${displayCommand(argv)}`, `requester: ${ctx.requester}`];
-  for (const m of matches) {
-    lines.push(`rule ${m.rule} (${m.decision}${m.certain ? '' : ', possible match'}) at ${m.source}`);
-    if (m.message) lines.push(`  message: ${sanitize(m.message)}`);
-    for (const why of m.why) lines.push(`  - ${sanitize(why)}`);
-  }
-  if (decision.unmatched.length > 0) lines.push(`no rule matched; the policy default for unmatched commands is ${policy.set.unmatched}`);
+  const lines = [
+    `decision: ${decision.kind}`,
+    `command:  ${options.shell !== undefined ? sanitize(options.shell) : displayCommand(argv ?? [])}`,
+    `requester: ${ctx.requester}`,
+    ...formatExplanation(explanation).slice(1).map(sanitize),
+  ];
+  if (decision.unmatched.length > 0) lines.push(`no rule matched some part; the policy default for unmatched commands is ${policy.set.unmatched}`);
   if (decision.kind === 'approve') lines.push(`approval: ${describeApproval(decision as Extract<Decision, { kind: 'approve' }>)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

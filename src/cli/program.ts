@@ -77,15 +77,17 @@ export async function runProgram(head: readonly string[], command: readonly stri
   program
     .command('check')
     .description('show the decision for a command and every rule that matched, without running it')
-    .usage('[--policy FILE] [--json] -- <command> [args...]')
+    .usage("[--policy FILE] [--json] (-- <command> [args...] | -c '<shell text>')")
     .option('--policy <file>', 'policy file or directory; repeatable', collect, [])
-    .option('--json', 'print one JSON object: {decision, rules, matches, ...}', false)
+    .option('--json', 'print one JSON object: {decision, rules, signals, parts, matches, ...}', false)
+    .option('-c, --shell <text>', 'analyze shell text (as `gate sh -c` would run it) instead of an argv after --')
     .exitOverride()
-    .action(async (opts: { policy: string[]; json: boolean }) => {
-      // commander parses --policy into the root command wherever it appears (`gate check --policy F`
-      // included), so the root's value must be merged in, or check would silently use the default.
+    .action(async (opts: { policy: string[]; json: boolean; shell?: string }) => {
+      // `gate --policy F check` puts F on the root command; it applies to check as well.
       const policy = [...program.opts<{ policy: string[] }>().policy, ...opts.policy];
-      code = await checkCommand(needCommand(command, 'gate check -- rm -rf /tmp/x'), { ...opts, policy });
+      if (opts.shell !== undefined && command !== undefined) throw new GateError('USAGE', 'give either -c TEXT or a command after --, not both');
+      const argv = opts.shell === undefined ? needCommand(command, 'gate check -- rm -rf /tmp/x') : undefined;
+      code = await checkCommand(argv, { ...opts, policy });
     });
 
   const policy = program.command('policy').description('validate and test policy files').exitOverride();

@@ -1,8 +1,8 @@
 import type { ApprovalResult } from '../approval/flow.js';
+import { hashFile } from '../exec/hash-file.js';
 import { resolveProgram } from '../exec/resolve-program.js';
 import { runInherited } from '../exec/run.js';
-import { decide, type Decision } from '../policy/index.js';
-import { invocationFromArgv } from '../shell/types.js';
+import { decideArgv, type Decision } from '../policy/index.js';
 import { EXIT } from './exit-codes.js';
 import { loadDecisionInputs } from './inputs.js';
 import { displayCommand, sanitize, say } from './output.js';
@@ -26,7 +26,9 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = { policy: [], context: [], json: 
  */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<number> {
   const { config, policy, ctx } = await loadDecisionInputs(options.policy);
-  const decision = decide(policy, [invocationFromArgv(argv)], ctx);
+  // Every layer the argv would run (sudo, env, bash -c '...', find -exec ...) and every fail-closed
+  // signal count; the shell parser loads only when the argv hands a string to a shell.
+  const { decision } = await decideArgv(policy, argv, { ...ctx, hashFile });
   if (decision.kind === 'deny') {
     reportDenied(decision, argv);
     return EXIT.DENIED;
@@ -64,9 +66,18 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   return outcome.code;
 }
 
+/** The fail-closed signals that led to `kind`, one line each, with where they are. */
+export function reportSignals(decision: Decision, kind: Decision['kind']): void {
+  for (const { signal, decision: outcome, waived } of decision.signals) {
+    if (outcome !== kind || waived !== undefined) continue;
+    say(`${kind === 'deny' ? 'denied' : 'approval required'}: ${signal.name}: ${sanitize(signal.message)}`);
+  }
+}
+
 function reportDenied(decision: Extract<Decision, { kind: 'deny' }>, argv: readonly string[]): void {
   const denying = decision.matches.filter((m) => m.rule.decision === 'deny');
-  if (denying.length === 0) {
+  reportSignals(decision, 'deny');
+  if (denying.length === 0 && !decision.signals.some((s) => s.decision === 'deny' && s.waived === undefined)) {
     say(`denied: no rule matches this command and the policy's default for unmatched commands is deny`);
   }
   for (const { rule, certain } of denying) {
@@ -78,15 +89,16 @@ function reportDenied(decision: Extract<Decision, { kind: 'deny' }>, argv: reado
 
 function reportApprovalRequired(decision: Extract<Decision, { kind: 'approve' }>): void {
   const asking = decision.matches.filter((m) => m.rule.decision === 'approve');
+  reportSignals(decision, 'approve');
   for (const { rule } of asking) {
     say(`approval required by rule "${rule.id}" (${rule.source.file}:${rule.source.line})`);
     if (rule.message) say(`  ${sanitize(rule.message)}`);
   }
-  if (asking.length === 0) say(`approval required: no rule matches this command and the policy's default for unmatched commands is approve`);
+  if (asking.length === 0 && decision.unmatched.length > 0) say(`approval required: no rule matches this command and the policy's default for unmatched commands is approve`);
 }
 
 /** Denied, expired or cancelled: say so (an approver's words verbatim, made terminal-safe) and pick the exit code. */
-function reportNotApproved(result: Exclude<ApprovalResult, { kind: 'approved' }>, argv: readonly string[]): number {
+export function reportNotApproved(result: Exclude<ApprovalResult, { kind: 'approved' }>, argv: readonly string[]): number {
   const id = result.request ? sanitize(result.request.id) : undefined;
   let code: number;
   switch (result.kind) {

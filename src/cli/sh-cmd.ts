@@ -1,16 +1,19 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolveBash, runShell, shellEnvironment } from '../exec/shell.js';
+import { GateError } from '../errors.js';
+import { hashFile } from '../exec/hash-file.js';
+import { runInherited } from '../exec/run.js';
+import { resolveBash, shellArgv, shellEnvironment } from '../exec/shell.js';
 import { decideText, explainAnalysis, formatExplanation, type Decision } from '../policy/index.js';
 import { EXIT } from './exit-codes.js';
 import { loadDecisionInputs } from './inputs.js';
 import { sanitize, say } from './output.js';
+import { reportNotApproved } from './run.js';
 
 /**
  * `gate sh -c STRING`: gate as an agent's SHELL. The string is analyzed as bash, decided by the
  * policy, and, when allowed, run exactly as analyzed by bash without profiles, rc files or
- * inherited code (src/exec/shell.ts). Approval is not wired here yet: an `approve` decision
- * prints what asked for it and fails closed (125); `deny` exits 126.
+ * inherited code (src/exec/shell.ts). `approve` asks the approval service for the whole string
+ * (the request carries the exact text; approvers see the parts that triggered it), `deny` exits 126.
+ * An agent that uses gate as its SHELL cannot pass --reason: GATE_REASON supplies it.
  */
 export interface ShOptions {
   readonly policy: readonly string[];
@@ -47,17 +50,8 @@ export function parseShArgs(args: readonly string[]): ShArgs {
   return { ok: true, text };
 }
 
-/** sha256 of a file, for allow_scripts: read at decision time, undefined when unreadable. */
-export function hashFile(path: string): string | undefined {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    return undefined;
-  }
-}
-
 export async function shCommand(text: string, options: ShOptions): Promise<number> {
-  const { policy, ctx: baseCtx } = await loadDecisionInputs(options.policy);
+  const { config, policy, ctx: baseCtx } = await loadDecisionInputs(options.policy);
   // Analyze and match against the environment the shell will actually get.
   const env = shellEnvironment(process.env);
   const ctx = { ...baseCtx, env, hashFile };
@@ -67,25 +61,47 @@ export async function shCommand(text: string, options: ShOptions): Promise<numbe
     process.stdout.write(`${JSON.stringify(explainAnalysis(policy, analysis, decision, ctx))}\n`);
     if (decision.kind !== 'allow') return decision.kind === 'deny' ? EXIT.DENIED : EXIT.GATE_FAILED;
   }
-  switch (decision.kind) {
-    case 'deny':
-      report(decision, 'denied', explainAnalysis(policy, analysis, decision, ctx));
-      return EXIT.DENIED;
-    case 'approve':
-      report(decision, 'approval required', explainAnalysis(policy, analysis, decision, ctx));
-      say('no approval service is available here, so the command cannot be approved (failing closed)');
-      return EXIT.GATE_FAILED;
-    case 'allow':
-      break;
-  }
   const bash = resolveBash(process.env.PATH);
   if (bash === undefined) {
     say('cannot find bash (looked in /bin, /usr/bin, /usr/local/bin, /opt/homebrew/bin and absolute PATH entries)');
     return EXIT.NOT_FOUND;
   }
-  const outcome = await runShell({ text, cwd: ctx.cwd, env: process.env, bash });
+  const command = { argv: shellArgv(text), cwd: ctx.cwd, programPath: bash };
+  switch (decision.kind) {
+    case 'deny':
+      report(decision, 'denied', explainAnalysis(policy, analysis, decision, ctx));
+      say('command not run');
+      return EXIT.DENIED;
+    case 'approve': {
+      report(decision, 'approval required', explainAnalysis(policy, analysis, decision, ctx));
+      const { obtainApproval } = await import('../approval/flow.js');
+      const result = await obtainApproval({
+        ...command,
+        shellText: text,
+        decision,
+        policyDigest: policy.set.digest,
+        config,
+        options: { context: [], json: options.json === true, ...(process.env.GATE_REASON ? { reason: process.env.GATE_REASON } : {}) },
+      });
+      if (result.kind !== 'approved') return reportNotApproved(result, [text]);
+      const outcome = await runInherited({ file: result.command.program_path, argv: result.command.argv, cwd: result.command.cwd, env: shellEnvironment(process.env) });
+      if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(bash)}: ${outcome.message}`);
+      await result.session.reportOutcome(outcome);
+      return outcome.code;
+    }
+    case 'allow':
+      break;
+  }
+  const outcome = await runInherited({ file: command.programPath, argv: command.argv, cwd: command.cwd, env: shellEnvironment(process.env) });
   if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(bash)}: ${outcome.message}`);
   return outcome.code;
+}
+
+/** `gate sh ARGS` and the `gate-sh` executable: parse the sh-style arguments, then shCommand. */
+export async function shMain(args: readonly string[]): Promise<number> {
+  const parsed = parseShArgs(args);
+  if (!parsed.ok) throw new GateError('USAGE', parsed.message, { hint: "gate sh -c 'command' (or set SHELL to gate-sh)" });
+  return shCommand(parsed.text, { policy: [] });
 }
 
 /** The parts and signals that made the decision, with their positions in the string. */
@@ -101,5 +117,4 @@ function report(decision: Decision, headline: string, explanation: ReturnType<ty
   if (decision.unmatched.length > 0 && strict !== 'allow' && lines.length === 1) {
     say("no rule matched a part of this command and the policy's default for unmatched commands applies");
   }
-  say('command not run');
 }

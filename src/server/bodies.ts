@@ -74,8 +74,13 @@ export function parseCreateBody(body: unknown): CreateRequestBody {
   // a client get one thing approved and run another.
   if (text !== undefined) {
     const shell = argv[0]!.slice(argv[0]!.lastIndexOf('/') + 1);
-    if (!SHELLS.has(shell) || argv[1] !== '-c' || argv[2] !== text) {
-      throw badRequest(`invalid request body: command.shell_text: argv must be [<shell>, "-c", shell_text, ...] with a shell among ${[...SHELLS].join(', ')}`);
+    // Options that only stop startup files from running are allowed before -c (gate sh runs
+    // `bash --noprofile --norc -c -- TEXT`); `--` may separate -c from the text.
+    let i = 1;
+    while (argv[i] === '--noprofile' || argv[i] === '--norc') i++;
+    const textAt = argv[i] === '-c' ? (argv[i + 1] === '--' ? i + 2 : i + 1) : -1;
+    if (!SHELLS.has(shell) || textAt === -1 || argv[textAt] !== text) {
+      throw badRequest(`invalid request body: command.shell_text: argv must be [<shell>, ("--noprofile" | "--norc")..., "-c", ["--"], shell_text, ...] with a shell among ${[...SHELLS].join(', ')}`);
     }
   }
   return parsed;

@@ -1,9 +1,8 @@
 import type { ApprovalRequirementWire, ClientDecision, CommandSpec, PrincipalKind, RuleRef } from '../approval/protocol.js';
 import { mergeApprovals } from '../policy/decide.js';
-import { decide, type ApprovalRequirement, type CompiledPolicy, type Decision } from '../policy/index.js';
+import { decideAnalysis, type ApprovalRequirement, type CompiledPolicy, type Decision } from '../policy/index.js';
 import { stricter, type RuleDoc } from '../policy/types.js';
-import { analyzeShell } from '../shell/analyze.js';
-import { invocationFromArgv, type Invocation } from '../shell/types.js';
+import { analyzeArgvSync, analyzeTextSync } from '../shell/analyze.js';
 
 /**
  * What the server makes of a submitted command: its OWN policy's decision, combined with the
@@ -37,20 +36,16 @@ const fromWire = (r: ApprovalRequirementWire): ApprovalRequirement => ({
   onBehalfMayApprove: r.on_behalf_may_approve,
 });
 
-/** A shell string that does not parse cleanly is never trusted: it needs at least an approval. */
-const SHELL_PARSE_RULE = 'server-shell-parse-error';
-
 export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput): Evaluation {
-  const { invocations, parseFailed } = invocationsOf(input.command);
-  const decision = decide(policy, invocations, { env: input.env, cwd: input.command.cwd, requester: input.requester });
-  let serverKind = decision.kind;
+  // The same analysis as the client's: every layer, wrapper and fail-closed signal. The server has
+  // no access to the client's files, so allow_scripts pins cannot waive anything here.
+  const ctx = { env: input.env, cwd: input.command.cwd, requester: input.requester };
+  const options = { env: input.env, cwd: input.command.cwd, wrappers: policy.wrappers };
+  const analysis = input.command.shell_text === undefined ? analyzeArgvSync(input.command.argv, options) : analyzeTextSync(input.command.shell_text, options);
+  const decision = decideAnalysis(policy, analysis, ctx);
+  const serverKind = decision.kind;
   const serverRules: RuleRef[] = ruleRefs(decision);
-  let serverRequirement: ApprovalRequirement | undefined = decision.kind === 'approve' ? decision.approval : undefined;
-  if (parseFailed && serverKind === 'allow') {
-    serverKind = 'approve';
-    serverRequirement = policy.set.defaultApproval;
-    serverRules.push({ id: SHELL_PARSE_RULE, decision: 'approve', message: 'the shell text does not parse cleanly', source: 'server' });
-  }
+  const serverRequirement: ApprovalRequirement | undefined = decision.kind === 'approve' ? decision.approval : undefined;
 
   const client = input.client;
   const rules = [...serverRules, ...client.rules.map((id): RuleRef => ({ id, decision: client.decision, source: 'client' }))];
@@ -68,16 +63,6 @@ export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput):
   }
 }
 
-/**
- * For `gate sh -c TEXT` the policy judges the commands inside TEXT, as the client does; the shell
- * text must really be what the shell is given, or the digest would bind one thing and run another.
- */
-function invocationsOf(command: CommandSpec): { invocations: readonly Invocation[]; parseFailed: boolean } {
-  if (command.shell_text === undefined) return { invocations: [invocationFromArgv(command.argv)], parseFailed: false };
-  const analysis = analyzeShell(command.shell_text);
-  return { invocations: analysis.invocations, parseFailed: analysis.errors.length > 0 };
-}
-
 function ruleRefs(decision: Decision): RuleRef[] {
   const seen = new Set<string>();
   const refs: RuleRef[] = [];
@@ -85,6 +70,12 @@ function ruleRefs(decision: Decision): RuleRef[] {
     if (seen.has(rule.id)) continue;
     seen.add(rule.id);
     refs.push({ id: rule.id, decision: rule.decision, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' });
+  }
+  // Fail-closed signals count like rules: the approver sees why the command was not clear-cut.
+  for (const { signal, decision: kind, waived } of decision.signals) {
+    if (waived !== undefined || seen.has(`signal:${signal.name}`)) continue;
+    seen.add(`signal:${signal.name}`);
+    refs.push({ id: `signal:${signal.name}`, decision: kind, message: signal.message, source: 'server' });
   }
   return refs;
 }

@@ -39,6 +39,8 @@ export interface GateOptions {
   readonly stripFinalNewline?: boolean;
   /** Runs gate in a new session (setsid): no controlling terminal, whatever terminal runs the tests. */
   readonly detached?: boolean;
+  /** Another entry point than bin/gate.js (e.g. bin/gate-sh.js). */
+  readonly bin?: string;
 }
 
 /**
@@ -73,7 +75,7 @@ function execaOptions(options: GateOptions & Pick<Options, 'stdin'>) {
  * fixture executables first on PATH, and no agent/CI markers unless the test sets them.
  */
 export async function runGate(args: readonly string[], options: GateOptions & Pick<Options, 'stdin'>): Promise<GateResult> {
-  const result = await execa(process.execPath, [GATE_BIN, ...args], execaOptions(options));
+  const result = await execa(process.execPath, [options.bin ?? GATE_BIN, ...args], execaOptions(options));
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
