@@ -107,6 +107,11 @@ export interface RuleRef {
   readonly message?: string;
   /** 'server' when the server's own copy of the policy matched it. */
   readonly source: 'server' | 'client';
+  /**
+   * The parts of the command this rule (or `signal:<name>`) applied to, as text: for shell text the
+   * exact slices of it, so an approver sees which part of a long string asked for approval.
+   */
+  readonly parts?: readonly string[];
 }
 
 export interface ApprovalRecord {

@@ -107,8 +107,13 @@ function explain(code: ErrorCode | undefined, status: number | undefined): strin
   return (code !== undefined ? EXPLAIN[code] : undefined) ?? `the approval service answered HTTP ${status ?? '?'}`;
 }
 
+/** What will run, as the requester typed it: the shell text for `gate sh -c`, else the argv. */
+function commandText(request: ApprovalRequest): string {
+  return request.command.shell_text !== undefined ? sanitize(request.command.shell_text) : displayCommand(request.command.argv);
+}
+
 function summary(request: ApprovalRequest): string {
-  return `${displayCommand(request.command.argv)}  (requested by ${requesterText(request)} on ${sanitize(request.command.host)})`;
+  return `${commandText(request)}  (requested by ${requesterText(request)} on ${sanitize(request.command.host)})`;
 }
 
 function requesterText(request: ApprovalRequest): string {
@@ -125,7 +130,7 @@ export function requestsTable(requests: readonly ApprovalRequest[], withStatus: 
     ...(withStatus ? [r.status] : []),
     duration(now - Date.parse(r.created_at)),
     requesterText(r),
-    truncate(displayCommand(r.command.argv), 60),
+    truncate(commandText(r), 60),
     sanitize([...new Set(r.rules.map((rule) => rule.id))].join(',')) || '-',
     sanitize(r.progress),
     r.status === 'pending' ? duration(Date.parse(r.expires_at) - now) : '-',
@@ -133,7 +138,11 @@ export function requestsTable(requests: readonly ApprovalRequest[], withStatus: 
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => [...row[i]!].length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length))).join('  ').trimEnd();
-  return `${[head, ...rows].map(line).join('\n')}\n`;
+  // Which part of each command asked for approval (the server's own reading of it).
+  const why = requests.flatMap((r) =>
+    r.rules.flatMap((rule) => (rule.parts ?? []).map((part) => `  ${sanitize(r.id)}  ${sanitize(rule.id)} (${rule.decision}): ${truncate(sanitize(part), 100)}`)),
+  );
+  return `${[head, ...rows].map(line).join('\n')}\n${why.length > 0 ? `${why.join('\n')}\n` : ''}`;
 }
 
 /** `45s`, `12m`, `3h`, `2d`; negative is `expired`. */

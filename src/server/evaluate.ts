@@ -3,6 +3,7 @@ import { mergeApprovals } from '../policy/decide.js';
 import { decideAnalysis, type ApprovalRequirement, type CompiledPolicy, type Decision } from '../policy/index.js';
 import { stricter, type RuleDoc } from '../policy/types.js';
 import { analyzeArgvSync, analyzeTextSync } from '../shell/analyze.js';
+import { wordText, type Analysis } from '../shell/types.js';
 
 /**
  * What the server makes of a submitted command: its OWN policy's decision, combined with the
@@ -44,7 +45,7 @@ export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput):
   const analysis = input.command.shell_text === undefined ? analyzeArgvSync(input.command.argv, options) : analyzeTextSync(input.command.shell_text, options);
   const decision = decideAnalysis(policy, analysis, ctx);
   const serverKind = decision.kind;
-  const serverRules: RuleRef[] = ruleRefs(decision);
+  const serverRules: RuleRef[] = ruleRefs(decision, analysis, input.command.shell_text);
   const serverRequirement: ApprovalRequirement | undefined = decision.kind === 'approve' ? decision.approval : undefined;
 
   const client = input.client;
@@ -63,21 +64,28 @@ export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput):
   }
 }
 
-function ruleRefs(decision: Decision): RuleRef[] {
-  const seen = new Set<string>();
-  const refs: RuleRef[] = [];
-  for (const { rule } of decision.matches) {
-    if (seen.has(rule.id)) continue;
-    seen.add(rule.id);
-    refs.push({ id: rule.id, decision: rule.decision, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' });
+function ruleRefs(decision: Decision, analysis: Analysis, shellText: string | undefined): RuleRef[] {
+  const partText = (index: number): string | undefined => {
+    const inv = analysis.invocations[index];
+    if (inv === undefined) return undefined;
+    if (shellText !== undefined && inv.span !== undefined) return shellText.slice(inv.span.start, inv.span.end);
+    return inv.argv.map(wordText).join(' ');
+  };
+  const byId = new Map<string, { ref: Omit<RuleRef, 'parts'>; parts: Set<string> }>();
+  const add = (ref: Omit<RuleRef, 'parts'>, part: string | undefined): void => {
+    const entry = byId.get(ref.id) ?? { ref, parts: new Set<string>() };
+    if (part !== undefined && part !== '') entry.parts.add(part.length > 300 ? `${part.slice(0, 300)}...` : part);
+    byId.set(ref.id, entry);
+  };
+  for (const { rule, invocation } of decision.matches) {
+    add({ id: rule.id, decision: rule.decision, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' }, partText(invocation));
   }
   // Fail-closed signals count like rules: the approver sees why the command was not clear-cut.
   for (const { signal, decision: kind, waived } of decision.signals) {
-    if (waived !== undefined || seen.has(`signal:${signal.name}`)) continue;
-    seen.add(`signal:${signal.name}`);
-    refs.push({ id: `signal:${signal.name}`, decision: kind, message: signal.message, source: 'server' });
+    if (waived !== undefined) continue;
+    add({ id: `signal:${signal.name}`, decision: kind, message: signal.message, source: 'server' }, shellText?.slice(signal.start, signal.end));
   }
-  return refs;
+  return [...byId.values()].map(({ ref, parts }) => (parts.size > 0 ? { ...ref, parts: [...parts] } : ref));
 }
 
 function denyReason(policy: CompiledPolicy, decision: Decision, serverKind: Decision['kind'], client: ClientDecision): string {

@@ -112,6 +112,9 @@ describe('gate sh -c through the approval service', () => {
     const [pending] = (await listRequests(alice)).filter((r) => r.id === id);
     expect(pending?.command.shell_text).toBe(text);
     expect(pending?.rules.map((r) => r.id)).toContain('marker-dba');
+    // The approver sees which part of the string asked for approval.
+    expect(pending?.rules.find((r) => r.id === 'marker-dba')?.parts).toEqual([`make-marker ${marker}`]);
+    expect((await gateAs(alice, ['requests'])).stdout).toContain(`marker-dba (approve): make-marker ${marker}`);
     expect(pending?.context.reason).toBe('e2e');
     expect((await gateAs(alice, ['approve', id])).code).toBe(0);
     const result = await gate.result;
