@@ -128,5 +128,5 @@ export function createBody(
 
 /** The ids of the rules that ask for approval (none when the policy's default for unmatched commands did). */
 export function approvalRules(decision: Extract<Decision, { kind: 'approve' }>): string[] {
-  return [...new Set(decision.matches.filter((m) => m.rule.decision === 'approve').map((m) => m.rule.id))];
+  return [...new Set(decision.matches.filter((m) => m.effect === 'approve').map((m) => m.rule.id))];
 }

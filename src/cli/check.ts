@@ -27,7 +27,8 @@ export async function checkCommand(argv: readonly string[] | undefined, options:
     const rule = part?.rules.find((r) => r.id === m.rule.id);
     return {
       rule: m.rule.id,
-      decision: m.rule.decision,
+      decision: m.effect,
+      rule_decision: m.rule.decision,
       certain: m.certain,
       part: m.invocation,
       source: `${m.rule.source.file}:${m.rule.source.line}`,

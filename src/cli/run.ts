@@ -75,7 +75,7 @@ export function reportSignals(decision: Decision, kind: Decision['kind']): void 
 }
 
 function reportDenied(decision: Extract<Decision, { kind: 'deny' }>, argv: readonly string[]): void {
-  const denying = decision.matches.filter((m) => m.rule.decision === 'deny');
+  const denying = decision.matches.filter((m) => m.effect === 'deny');
   reportSignals(decision, 'deny');
   if (denying.length === 0 && !decision.signals.some((s) => s.decision === 'deny' && s.waived === undefined)) {
     say(`denied: no rule matches this command and the policy's default for unmatched commands is deny`);
@@ -88,10 +88,11 @@ function reportDenied(decision: Extract<Decision, { kind: 'deny' }>, argv: reado
 }
 
 function reportApprovalRequired(decision: Extract<Decision, { kind: 'approve' }>): void {
-  const asking = decision.matches.filter((m) => m.rule.decision === 'approve');
+  const asking = decision.matches.filter((m) => m.effect === 'approve');
   reportSignals(decision, 'approve');
-  for (const { rule } of asking) {
-    say(`approval required by rule "${rule.id}" (${rule.source.file}:${rule.source.line})`);
+  for (const { rule, certain } of asking) {
+    const possibleDeny = rule.decision === 'deny' && !certain ? ' (a possible match of a deny rule: part of the command could not be read for certain, so a human decides)' : '';
+    say(`approval required by rule "${rule.id}" (${rule.source.file}:${rule.source.line})${possibleDeny}`);
     if (rule.message) say(`  ${sanitize(rule.message)}`);
   }
   if (asking.length === 0 && decision.unmatched.length > 0) say(`approval required: no rule matches this command and the policy's default for unmatched commands is approve`);

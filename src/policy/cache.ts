@@ -9,7 +9,7 @@ import type { PolicySet } from './types.js';
  * Any mismatch or unreadable entry is a miss, never a guess. No hashing here: loading node:crypto
  * alone would cost the allow path ~2 ms.
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 type Stamp = string;
 
@@ -61,6 +61,14 @@ export function readCachedSet(dir: string, roots: readonly string[], version: st
   return entry.set;
 }
 
+/**
+ * What deciding needs: rule examples and `tests:` are checked when the set is validated and are
+ * only read again by `gate policy validate|test`, which never use the cache. Half the bytes to read.
+ */
+function forDeciding(set: PolicySet): PolicySet {
+  return { ...set, tests: [], rules: set.rules.map(({ match: _match, not_match: _notMatch, ...rule }) => rule) };
+}
+
 /** Best effort: a cache that cannot be written only costs speed. */
 export function writeCachedSet(dir: string, roots: readonly string[], version: string, set: PolicySet, stamps: readonly (Stamp | undefined)[]): void {
   if (stamps.some((s) => s === undefined)) return;
@@ -69,7 +77,7 @@ export function writeCachedSet(dir: string, roots: readonly string[], version: s
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const target = entryPath(dir, key);
     const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    const entry: Entry = { format: FORMAT, version, roots, stamps: stamps as Stamp[], set };
+    const entry: Entry = { format: FORMAT, version, roots, stamps: stamps as Stamp[], set: forDeciding(set) };
     writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(temp, target);
   } catch {

@@ -11,6 +11,12 @@ export interface RuleMatch {
   readonly certain: boolean;
   /** Index into the analyzed invocations. */
   readonly invocation: number;
+  /**
+   * What this match does to the decision: the rule's decision, except that a deny rule matched
+   * only possibly (a word gate cannot read, `rm -f *.o` against a rule for `/`) asks a human
+   * instead of refusing outright. Uncertainty still never lets anything run unapproved.
+   */
+  readonly effect: DecisionKind;
 }
 
 /** A fail-closed signal of the analysis with the decision the policy gives it. */
@@ -53,8 +59,10 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
       const result = ruleResult(rule, prepared, ctx);
       if (result === null) continue;
       fired = true;
-      matches.push({ rule, certain: result === 'certain', invocation: index });
-      kind = stricter(kind, rule.decision);
+      const certain = result === 'certain';
+      const effect: DecisionKind = rule.decision === 'deny' && !certain ? 'approve' : rule.decision;
+      matches.push({ rule, certain, invocation: index, effect });
+      kind = stricter(kind, effect);
     }
     if (!fired) {
       unmatched.push(index);
@@ -69,7 +77,7 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
     case 'deny':
       return { ...base, kind };
     case 'approve': {
-      const requirements = matches.filter((m) => m.rule.decision === 'approve').map((m) => m.rule.approval);
+      const requirements = matches.filter((m) => m.effect === 'approve').map((m) => m.rule.approval);
       if (unmatched.length > 0 && policy.set.unmatched === 'approve') requirements.push(policy.set.defaultApproval);
       return { ...base, kind, approval: mergeApprovals(requirements, policy.set.defaultApproval) };
     }

@@ -25,6 +25,7 @@ export interface ExplainedPart {
   readonly rules: readonly {
     readonly id: string;
     readonly decision: DecisionKind;
+    readonly rule_decision: DecisionKind;
     readonly certain: boolean;
     readonly source: string;
     readonly message?: string;
@@ -62,7 +63,9 @@ export function explainAnalysis(policy: CompiledPolicy, analysis: Analysis, deci
       .filter((m) => m.invocation === index)
       .map((m) => ({
         id: m.rule.id,
-        decision: m.rule.decision,
+        decision: m.effect,
+        /** The rule's own decision; differs from `decision` when a possible deny match asks instead. */
+        rule_decision: m.rule.decision,
         certain: m.certain,
         source: `${m.rule.source.file}:${m.rule.source.line}`,
         ...(m.rule.message === undefined ? {} : { message: m.rule.message }),
@@ -122,7 +125,8 @@ export function formatExplanation(explanation: Explanation, options: { all?: boo
     const via = part.via.length === 0 ? '' : ` (via ${part.via.join(' > ')})`;
     lines.push(`part ${part.index}${where}${via}: ${part.argv.map((w, i) => (part.unknown.includes(i) ? `<${w}>` : w)).join(' ')}`);
     for (const rule of part.rules) {
-      lines.push(`  rule ${rule.id} (${rule.decision}${rule.certain ? '' : ', possible match'}) at ${rule.source}`);
+      const possible = rule.certain ? '' : rule.rule_decision !== rule.decision ? `, possible match of a ${rule.rule_decision} rule: a human decides` : ', possible match';
+      lines.push(`  rule ${rule.id} (${rule.decision}${possible}) at ${rule.source}`);
       if (rule.message !== undefined) lines.push(`    ${rule.message}`);
     }
     if (part.unmatched && options.all === true) lines.push('  no rule matched (policy default for unmatched commands)');

@@ -77,8 +77,8 @@ function ruleRefs(decision: Decision, analysis: Analysis, shellText: string | un
     if (part !== undefined && part !== '') entry.parts.add(part.length > 300 ? `${part.slice(0, 300)}...` : part);
     byId.set(ref.id, entry);
   };
-  for (const { rule, invocation } of decision.matches) {
-    add({ id: rule.id, decision: rule.decision, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' }, partText(invocation));
+  for (const { rule, invocation, effect } of decision.matches) {
+    add({ id: rule.id, decision: effect, ...(rule.message !== undefined ? { message: rule.message } : {}), source: 'server' }, partText(invocation));
   }
   // Fail-closed signals count like rules: the approver sees why the command was not clear-cut.
   for (const { signal, decision: kind, waived } of decision.signals) {
@@ -92,7 +92,7 @@ function denyReason(policy: CompiledPolicy, decision: Decision, serverKind: Deci
   if (serverKind !== 'deny') {
     return `the client's policy denies this command${client.rules.length > 0 ? ` (rules: ${client.rules.join(', ')})` : ''}`;
   }
-  const denying = decision.matches.filter((m) => m.rule.decision === 'deny').map((m) => m.rule);
+  const denying = decision.matches.filter((m) => m.effect === 'deny').map((m) => m.rule);
   const parts = [...new Map(denying.map((r) => [r.id, r])).values()].map((r) => (r.message ? `${r.id}: ${r.message}` : r.id));
   if (decision.unmatched.length > 0 && policy.set.unmatched === 'deny') {
     parts.push("no rule matches this command and the server policy's default for unmatched commands is deny");

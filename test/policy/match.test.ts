@@ -187,19 +187,26 @@ describe('context conditions', () => {
 });
 
 describe('words that cannot be known statically', () => {
-  it('may satisfy approve and deny rules', () => {
-    // $VERB could be "delete -n kube-system": even the deny rule may match.
-    expect(decideShell(policy, 'kubectl $VERB ns x').kind).toBe('deny');
+  it('may satisfy approve and deny rules; a possible deny asks a human instead of refusing', () => {
+    // $VERB could be "delete -n kube-system": the deny rule possibly matches, so a human decides.
+    const verb = decideShell(policy, 'kubectl $VERB ns x');
+    expect(verb.kind).toBe('approve');
+    expect(verb.matches.find((m) => m.rule.id === 'k8s-kube-system')).toMatchObject({ certain: false, effect: 'approve' });
     // $X could be "--context prod", but never turns get into delete.
     expect(decideShell(policy, 'kubectl get $X').kind).toBe('approve');
+    expect(ruleIds(decideShell(policy, 'kubectl get $X'))).not.toContain('k8s-kube-system');
     expect(decideShell(policy, 'kubectl get pods -o "$FMT"').kind).toBe('allow');
-    expect(decideShell(policy, 'rm -rf "$TARGET"').kind).toBe('deny');
-    expect(decideShell(policy, 'psql -c "$SQL"').kind).toBe('deny');
+    expect(decideShell(policy, 'rm -rf "$TARGET"').kind).toBe('approve');
+    expect(decideShell(policy, 'psql -c "$SQL"').kind).toBe('approve');
+    // Certain matches still deny, whatever else is uncertain.
+    expect(decideShell(policy, 'rm -rf / "$X"').kind).toBe('deny');
+    expect(decideShell(policy, 'psql -c "drop table x" "$Y"').kind).toBe('deny');
   });
   it('an unknown program could be any program', () => {
     const d = decideShell(policy, '$(echo rm) -rf /');
-    expect(d.kind).toBe('deny');
-    expect(d.matches.every((m) => !m.certain || m.rule.id === 'rm-root')).toBe(true);
+    expect(d.kind).toBe('approve');
+    expect(ruleIds(d)).toContain('rm-root');
+    expect(d.matches.every((m) => !m.certain)).toBe(true);
   });
   it('never satisfy allow rules', () => {
     const allowList = compileYaml(`
