@@ -1,5 +1,5 @@
 import type { Conditions } from './match.js';
-import { compilePatterns } from './pattern.js';
+import { compilePatterns, type Pattern } from './pattern.js';
 import { BUILTIN_PROGRAMS, buildProgramSpec, type ProgramSpec } from './programs.js';
 import { parseDuration } from './duration.js';
 import type { SignalName } from '../shell/signals.js';
@@ -28,6 +28,8 @@ export interface CompiledRule {
   readonly when: Conditions;
   /** Exceptions: the rule does not match where any of these holds. */
   readonly unless: readonly Conditions[];
+  /** Cheap pre-check on the program name alone (undefined: unknown, may be anything). */
+  programMayMatch(program: string | undefined): boolean;
 }
 
 /** An immutable, indexed policy: rules are looked up by program name, never scanned wholesale. */
@@ -57,6 +59,7 @@ class LazyRule implements CompiledRule {
   readonly decision: DecisionKind;
   readonly message: string | undefined;
   readonly source: SourceRef;
+  private programPatterns: readonly Pattern[] | null | undefined;
   private compiled: { when: Conditions; unless: readonly Conditions[]; approval: ApprovalRequirement } | undefined;
 
   constructor(
@@ -79,6 +82,14 @@ class LazyRule implements CompiledRule {
       approval: resolveApproval(doc.approval, this.defaultApproval),
     };
     return this.compiled;
+  }
+
+  // Rules indexed under "any program" (a pattern or no program condition) are checked for every
+  // command: test the program first and compile the rest of the rule only when it can matter.
+  programMayMatch(program: string | undefined): boolean {
+    if (program === undefined) return true;
+    this.programPatterns ??= this.doc.program === undefined ? null : compilePatterns(this.doc.program);
+    return this.programPatterns === null || this.programPatterns.some((p) => p.test(program));
   }
 
   get when(): Conditions {

@@ -56,6 +56,7 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
     for (const rule of candidates(policy, prepared.program)) {
       // A name the text defines as a function or alias is not the program an allow rule names.
       if (rule.decision === 'allow' && invocation.defined !== undefined) continue;
+      if (!rule.programMayMatch(prepared.program)) continue;
       const result = ruleResult(rule, prepared, ctx);
       if (result === null) continue;
       fired = true;
