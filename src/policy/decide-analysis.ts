@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Analysis } from '../shell/types.js';
 import type { Signal } from '../shell/signals.js';
 import type { CompiledPolicy } from './compile.js';
-import { decide, mergeApprovals, type Decision, type SignalOutcome } from './decide.js';
+import { decide, toDecision, type Decision, type SignalOutcome } from './decide.js';
 import type { MatchContext } from './match.js';
 import { stricter, type ApprovalRequirement, type DecisionKind } from './types.js';
 
@@ -29,18 +29,9 @@ export function decideAnalysis(policy: CompiledPolicy, analysis: Analysis, ctx: 
   const signals = analysis.signals.map((signal) => signalOutcome(policy, signal, ctx));
   let kind: DecisionKind = rules.kind;
   for (const outcome of signals) kind = stricter(kind, outcome.decision);
-  const base = { matches: rules.matches, unmatched: rules.unmatched, signals };
-  switch (kind) {
-    case 'allow':
-      return { ...base, kind };
-    case 'deny':
-      return { ...base, kind };
-    case 'approve': {
-      const requirements: ApprovalRequirement[] = rules.kind === 'approve' ? [rules.approval] : [];
-      if (signals.some((s) => s.decision === 'approve')) requirements.push(policy.set.defaultApproval);
-      return { ...base, kind, approval: mergeApprovals(requirements, policy.set.defaultApproval) };
-    }
-  }
+  const requirements: ApprovalRequirement[] = rules.kind === 'approve' ? [rules.approval] : [];
+  if (signals.some((s) => s.decision === 'approve')) requirements.push(policy.set.defaultApproval);
+  return toDecision(kind, { matches: rules.matches, unmatched: rules.unmatched, signals }, requirements, policy.set.defaultApproval);
 }
 
 function signalOutcome(policy: CompiledPolicy, signal: Signal, ctx: DecisionContext): SignalOutcome {

@@ -71,17 +71,25 @@ export function decide(policy: CompiledPolicy, invocations: readonly Invocation[
     }
   });
 
-  const base = { matches, unmatched, signals: [] };
+  const requirements = matches.filter((m) => m.effect === 'approve').map((m) => m.rule.approval);
+  if (unmatched.length > 0 && policy.set.unmatched === 'approve') requirements.push(policy.set.defaultApproval);
+  return toDecision(kind, { matches, unmatched, signals: [] }, requirements, policy.set.defaultApproval);
+}
+
+/** The one place a decision kind becomes a Decision; an approval merges every requirement that asked. */
+export function toDecision(
+  kind: DecisionKind,
+  base: DecisionBase,
+  requirements: readonly ApprovalRequirement[],
+  fallback: ApprovalRequirement,
+): Decision {
   switch (kind) {
     case 'allow':
       return { ...base, kind };
     case 'deny':
       return { ...base, kind };
-    case 'approve': {
-      const requirements = matches.filter((m) => m.effect === 'approve').map((m) => m.rule.approval);
-      if (unmatched.length > 0 && policy.set.unmatched === 'approve') requirements.push(policy.set.defaultApproval);
-      return { ...base, kind, approval: mergeApprovals(requirements, policy.set.defaultApproval) };
-    }
+    case 'approve':
+      return { ...base, kind, approval: mergeApprovals(requirements, fallback) };
   }
 }
 
