@@ -56,7 +56,7 @@ export async function checkCommand(argv: readonly string[] | undefined, options:
     `decision: ${decision.kind}`,
     `command:  ${options.shell !== undefined ? sanitize(options.shell) : displayCommand(argv ?? [])}`,
     `requester: ${ctx.requester}`,
-    ...formatExplanation(explanation).slice(1).map(sanitize),
+    ...formatExplanation(explanation, { all: true, why: true }).slice(1).map(sanitize),
   ];
   if (decision.unmatched.length > 0) lines.push(`no rule matched some part; the policy default for unmatched commands is ${policy.set.unmatched}`);
   if (decision.kind === 'approve') lines.push(`approval: ${describeApproval(decision as Extract<Decision, { kind: 'approve' }>)}`);

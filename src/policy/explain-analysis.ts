@@ -117,7 +117,7 @@ export function lineColumn(source: string, offset: number): { line: number; colu
  * The explanation as text lines (not yet sanitized for a terminal: the caller does that). Parts
  * that matched no rule are listed only with `all`, signals always.
  */
-export function formatExplanation(explanation: Explanation, options: { all?: boolean } = {}): string[] {
+export function formatExplanation(explanation: Explanation, options: { all?: boolean; why?: boolean } = {}): string[] {
   const lines: string[] = [`decision: ${explanation.decision}`];
   for (const part of explanation.parts) {
     if (options.all !== true && part.rules.length === 0) continue;
@@ -128,6 +128,7 @@ export function formatExplanation(explanation: Explanation, options: { all?: boo
       const possible = rule.certain ? '' : rule.rule_decision !== rule.decision ? `, possible match of a ${rule.rule_decision} rule: a human decides` : ', possible match';
       lines.push(`  rule ${rule.id} (${rule.decision}${possible}) at ${rule.source}`);
       if (rule.message !== undefined) lines.push(`    ${rule.message}`);
+      if (options.why === true) for (const reason of rule.why) lines.push(`    - ${reason}`);
     }
     if (part.unmatched && options.all === true) lines.push('  no rule matched (policy default for unmatched commands)');
   }
