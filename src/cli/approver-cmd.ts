@@ -1,9 +1,4 @@
-// Bundle layout, not behaviour: esbuild puts modules into chunks by the set of entry points that
-// reach them. This module is loaded by its own import(), and it uses a few modules of the allow
-// path (output, config). Reaching all of run.ts's modules (as every other entry does) keeps them
-// in the same few chunks as before; otherwise each shared module becomes a chunk of its own and
-// `gate -- true` loads several more files. run.ts is always loaded already when this one is.
-import './run.js';
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { ApprovalClient } from '../approval/client.js';
 import { ApprovalError } from '../approval/errors.js';
 import type { ApprovalRequest, ErrorCode } from '../approval/protocol.js';

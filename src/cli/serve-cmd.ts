@@ -1,5 +1,4 @@
-// Bundle layout only (see src/approval/flow.ts): reaching run.ts's modules keeps the allow path in few chunks.
-import './run.js';
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { resolve } from 'node:path';
 import { cacheDir, gateHome } from '../config/paths.js';
 import { policySources, readUserConfig } from '../config/resolve.js';

@@ -1,5 +1,4 @@
-// Bundle layout only (see src/approval/flow.ts): reaching run.ts's modules keeps the allow path in few chunks.
-import './run.js';
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { gateHome } from '../config/paths.js';

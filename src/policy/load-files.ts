@@ -1,3 +1,4 @@
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';

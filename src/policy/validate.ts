@@ -1,3 +1,4 @@
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { createHash } from 'node:crypto';
 import { PolicyError, type PolicyIssue } from '../errors.js';
 import { BUILTIN_APPROVAL, compilePolicy, resolveApproval, type CompiledPolicy } from './compile.js';

@@ -1,3 +1,4 @@
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import type { Word as AstWord, CommandArgument } from 'unbash';
 import { composeLocator, fixedLocator, offsetLocator, type Action, type Arg, type Dialect, type Locator } from './layer.js';
 import { isLoaderVariable, shellInjectingVariables } from './loader-env.js';

@@ -1,3 +1,4 @@
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 /**
  * The one place that loads the bash parser: unbash 6.0.4, exact-pinned in package.json (a new
  * version must be re-measured against test/shell before it ships).

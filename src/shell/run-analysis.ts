@@ -1,3 +1,4 @@
+import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { Analyzer, NeedsParser, type AnalyzeOptions } from './engine.js';
 import type { Parser } from './parse.js';
 import { WrapperTable } from './peel.js';
