@@ -60,7 +60,8 @@ function waiter<T>(
 
 export interface ServeOptions {
   readonly home: string;
-  readonly db: string;
+  /** Omitted: the server's default, `$GATE_HOME/server/gate.db`. */
+  readonly db?: string;
   readonly policy: string;
   /** 0 (default) picks a free port; a number re-binds a known one (restart on the same port). */
   readonly port?: number;
@@ -81,7 +82,16 @@ export interface Served {
 function serveOnce(options: ServeOptions, processes: Processes): Promise<Served> {
   const child = spawn(
     process.execPath,
-    [GATE_BIN, 'serve', '--listen', `127.0.0.1:${options.port ?? 0}`, '--db', options.db, '--policy', options.policy, ...(options.args ?? [])],
+    [
+      GATE_BIN,
+      'serve',
+      '--listen',
+      `127.0.0.1:${options.port ?? 0}`,
+      ...(options.db !== undefined ? ['--db', options.db] : []),
+      '--policy',
+      options.policy,
+      ...(options.args ?? []),
+    ],
     { env: { PATH: process.env.PATH, HOME: options.home, GATE_HOME: options.home, LANG: 'C.UTF-8' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   processes.track(child.pid, () => child.exitCode !== null || child.signalCode !== null);

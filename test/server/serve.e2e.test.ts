@@ -1,50 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GATE_BIN, ROOT, runGate } from '../helpers/gate.js';
+import { Processes, startServe, type Served } from '../helpers/approval-e2e.js';
+import { ROOT, runGate } from '../helpers/gate.js';
 import { clientDecision, createBody, http, openSse, POLICY_YAML, tempDir, type TempDir } from './helpers.js';
 
-/** The built CLI as a real process: `gate serve` and `gate token`, on one GATE_HOME. */
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly lines: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
+// The built CLI as a real process: `gate serve` and `gate token`, on one GATE_HOME.
 let home: TempDir;
 let policyFile: string;
-const children: ChildProcess[] = [];
+const processes = new Processes();
 const tokens: Record<string, string> = {};
 
-function serve(args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [GATE_BIN, 'serve', '--listen', '127.0.0.1:0', '--policy', policyFile, ...args], {
-    env: { PATH: process.env.PATH, HOME: home.path, GATE_HOME: home.path },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  const lines: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        lines.push(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        const match = /^gate serve: listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(lines[0]!);
-        if (lines.length === 1) {
-          if (match) resolve({ child, url: match[1]!, lines, exited });
-          else reject(new Error(`unexpected first line: ${lines[0]}`));
-        }
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`gate serve exited (${code}) before listening: ${lines.join('\n')}${buffer}`)));
-  });
-}
+const serve = (args: string[] = []): Promise<Served> => startServe({ home: home.path, policy: policyFile, args }, processes);
 
 async function token(name: string, kind: string, groups = ''): Promise<string> {
   const result = await runGate(['token', 'create', '--name', name, '--kind', kind, ...(groups ? ['--groups', groups] : [])], { home: home.path });
@@ -63,7 +30,7 @@ beforeAll(async () => {
   tokens.carol = await token('carol', 'human', 'security');
 });
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  processes.killAll();
 });
 afterAll(() => home.cleanup());
 
