@@ -159,6 +159,14 @@ export interface ExecutionOutcome {
   readonly duration_ms: number;
 }
 
+export interface Denial {
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+  /** True when the server's policy denied it (no human was asked). */
+  readonly by_policy: boolean;
+}
+
 export interface ApprovalRequest {
   readonly id: string;
   readonly status: RequestStatus;
@@ -172,7 +180,7 @@ export interface ApprovalRequest {
   readonly requirement: ApprovalRequirementWire;
   readonly rules: readonly RuleRef[];
   readonly approvals: readonly ApprovalRecord[];
-  readonly denial?: { readonly by: string; readonly reason: string; readonly at: string; readonly by_policy: boolean };
+  readonly denial?: Denial;
   readonly questions: readonly Question[];
   readonly receipt?: SignedReceipt;
   readonly outcome?: ExecutionOutcome;

@@ -44,34 +44,22 @@ export class NeedsParser extends Error {
   }
 }
 
+/** What every unit of work carries, whichever form it takes. */
+interface WorkBase {
+  readonly depth: number;
+  readonly via: readonly string[];
+  readonly dialect: Dialect;
+  readonly stdin: Stdin;
+  readonly parent: number | undefined;
+  /** Variables may be resolved from the environment (no layer above changed or cleared it). */
+  readonly envTrusted: boolean;
+  /** Assignments of enclosing layers that reach this text's commands (`PGHOST=x bash -c ...`). */
+  readonly inherited: readonly Assignment[];
+}
+
 type Work =
-  | {
-      readonly kind: 'text';
-      readonly text: string;
-      readonly at: Locator;
-      readonly depth: number;
-      readonly via: readonly string[];
-      readonly dialect: Dialect;
-      readonly stdin: Stdin;
-      readonly parent: number | undefined;
-      /** Variables may be resolved from the environment (no layer above changed or cleared it). */
-      readonly envTrusted: boolean;
-      /** Assignments of enclosing layers that reach this text's commands (`PGHOST=x bash -c ...`). */
-      readonly inherited: readonly Assignment[];
-    }
-  | {
-      readonly kind: 'argv';
-      readonly args: readonly Arg[];
-      readonly assignments: readonly Assignment[];
-      readonly span: Span;
-      readonly depth: number;
-      readonly via: readonly string[];
-      readonly dialect: Dialect;
-      readonly stdin: Stdin;
-      readonly parent: number | undefined;
-      readonly envTrusted: boolean;
-      readonly inherited: readonly Assignment[];
-    };
+  | (WorkBase & { readonly kind: 'text'; readonly text: string; readonly at: Locator })
+  | (WorkBase & { readonly kind: 'argv'; readonly args: readonly Arg[]; readonly assignments: readonly Assignment[]; readonly span: Span });
 
 /**
  * Programs whose inner commands see another environment (another user's, a remote machine's, a

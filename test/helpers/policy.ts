@@ -6,7 +6,7 @@ import { buildPolicySet } from '../../src/policy/validate.js';
 import { decide, type Decision } from '../../src/policy/decide.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
 import type { MatchContext } from '../../src/policy/match.js';
-import { analyzeShell } from '../../src/shell/analyze.js';
+import { analyzeTextSync } from '../../src/shell/analyze.js';
 import { invocationFromArgv, type Invocation } from '../../src/shell/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gate-policy-unit-'));
@@ -32,7 +32,7 @@ export function decideArgv(policy: CompiledPolicy, argv: readonly string[], ctx:
 
 /** Shell text -> invocations, for cases with words that cannot be known statically. */
 export function decideShell(policy: CompiledPolicy, text: string, ctx: Partial<MatchContext> = {}): Decision {
-  const invocations: readonly Invocation[] = analyzeShell(text).invocations;
+  const invocations: readonly Invocation[] = analyzeTextSync(text).invocations;
   return decide(policy, invocations, { ...CTX, ...ctx });
 }
 
