@@ -29,7 +29,7 @@ export async function testCommand(files: readonly string[]): Promise<number> {
   let failed = 0;
   for (const o of outcomes) {
     const name = o.test.name ?? (typeof o.test.command === 'string' ? o.test.command : JSON.stringify(o.test.command));
-    const where = `${policy.set.tests[outcomes.indexOf(o)]!.source.file}:${policy.set.tests[outcomes.indexOf(o)]!.source.line}`;
+    const where = `${o.test.source.file}:${o.test.source.line}`;
     if (o.passed) {
       process.stdout.write(`ok    ${o.actual.padEnd(7)} ${sanitize(name)}\n`);
     } else {

@@ -6,7 +6,7 @@ import { decideAnalysis } from './decide-analysis.js';
 import { ruleResult } from './decide.js';
 import { Subject, type MatchContext } from './match.js';
 import { programName } from '../shell/types.js';
-import type { DecisionKind, ExampleDoc, RequesterKind, TestDoc } from './types.js';
+import type { DecisionKind, ExampleDoc, PolicySet, RequesterKind, TestDoc } from './types.js';
 
 /** A sample command with the deterministic context it is evaluated in (empty env, cwd `/`, human). */
 export interface Sample {
@@ -47,7 +47,7 @@ export function ruleFiresOn(policy: CompiledPolicy, rule: CompiledRule, sample: 
 }
 
 export interface TestOutcome {
-  readonly test: TestDoc;
+  readonly test: PolicySet['tests'][number];
   readonly passed: boolean;
   readonly expected: DecisionKind;
   readonly actual: DecisionKind | 'error';

@@ -1,4 +1,4 @@
-import type { Invocation, Word } from '../shell/types.js';
+import type { Invocation } from '../shell/types.js';
 import { programName } from '../shell/types.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { compileConditions } from './compile.js';
@@ -31,10 +31,6 @@ export function explainRule(policy: CompiledPolicy, rule: CompiledRule, invocati
 
 function triText(value: Tri): string {
   return value === YES ? 'yes' : value === MAYBE ? 'possibly (a word or option could not be read for certain)' : 'no';
-}
-
-export function wordText(word: Word): string {
-  return word.kind === 'literal' ? word.value : word.text;
 }
 
 /** One line describing what an approval needs, e.g. "2 approvals from dba and 1 from security". */
