@@ -6,6 +6,7 @@
 //   BENCH_DECIDE_ITERS (20000) timed decide() calls per command
 //   BENCH_RULES (1000)        size of the generated policy
 //   BENCH_ANALYZE_ITERS (2000) timed analyzeText calls per one-liner
+//   BENCH_ONLY (all)          comma-separated sections to run: allow, analyze, approval, audit
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -850,6 +851,183 @@ async function analysisTime(tmp) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (e) audit log: verification throughput and the cost of recording a command.
+// Own knobs:
+//   BENCH_AUDIT_RECORDS (100000)  records in the generated log that `gate audit verify` checks
+//   BENCH_AUDIT_RUNS (30)         interleaved `gate -- true` spawns with audit on and off
+
+const AUDIT = {
+  records: int('BENCH_AUDIT_RECORDS', 100_000, 100),
+  runs: int('BENCH_AUDIT_RUNS', 30),
+  target: { recordsPerSecond: 20_000 },
+};
+
+/**
+ * The audit code and the tests' realistic log generator (every ending, receipts signed by a
+ * service key), bundled from src/ and test/fixtures/. Written inside node_modules/.cache so the
+ * bundle resolves sodium-native and fs-ext the way dist/ does (verification uses libsodium).
+ */
+async function bundleAudit() {
+  const { build, stop } = await import('esbuild');
+  const dir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'gate-bench-'));
+  const outfile = join(dir, 'audit-bundle.mjs');
+  try {
+    await build({
+      stdin: {
+        contents: [
+          "export { buildLog, Rng, newKey } from './test/fixtures/audit/realistic-log.ts';",
+          "export { verifyBytes } from './src/audit/log/verify-file.ts';",
+          "export { verifyLog } from './src/audit/log/verify.ts';",
+          "export { signatureChecker } from './src/audit/log/signatures.ts';",
+          "export { AuditLogFile } from './src/audit/log/log-file.ts';",
+          "export { loadOrCreateSigningKey } from './src/crypto/signing-key.ts';",
+        ].join('\n'),
+        resolveDir: ROOT,
+        loader: 'ts',
+        sourcefile: 'audit-entry.ts',
+      },
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'warning',
+      banner: { js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);" },
+    });
+  } finally {
+    await stop?.();
+  }
+  return { m: await import(pathToFileURL(outfile).href), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function auditBench(tmp) {
+  console.log(`\n== (e) audit log: verify ${AUDIT.records} records; cost of recording a command ==`);
+  mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+  const { m, cleanup } = await bundleAudit();
+  try {
+    let t = process.hrtime.bigint();
+    const log = m.buildLog(new m.Rng(2025), { records: AUDIT.records });
+    const bytes = Buffer.concat(log.lines);
+    const buildS = Number(process.hrtime.bigint() - t) / 1e9;
+    const counts = {};
+    for (const r of log.records) {
+      const k = r.event === 'command.not_run' ? `not_run:${r.data.outcome}` : r.event;
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    const lines = log.lines.length;
+    const file = join(tmp, 'audit-bench.log');
+    writeFileSync(file, bytes);
+    const hostKey = log.host.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const keyFile = join(tmp, 'audit-host.pub.pem');
+    writeFileSync(keyFile, hostKey);
+    console.log(`  generated ${lines} records (${(bytes.length / 2 ** 20).toFixed(1)} MiB, ${log.approvedSeqs.length} approved commands with a receipt) in ${f(buildS, 1)} s:`);
+    console.log(`    ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+    // End to end, the way an auditor runs it: node start-up, read, workers, receipts, report.
+    const home = join(tmp, 'audit-verify-home');
+    mkdirSync(home);
+    const env = baseEnv({ GATE_HOME: home, HOME: home });
+    const args = [GATE, 'audit', 'verify', '--log', file, '--key', keyFile, '--server-key', log.server.spki];
+    t = process.hrtime.bigint();
+    const check = await checkedRun(NODE, args, env);
+    if (check.code !== 0) throw new Error(`gate audit verify exited ${check.code} on the generated log:\n${check.out.slice(0, 2000)}`);
+    const cli = [Number(process.hrtime.bigint() - t) / 1e9];
+    for (let i = 0; i < 2; i++) {
+      const r = await timedSpawn(NODE, args, env);
+      if (r.code !== 0) throw new Error(`gate audit verify exited ${r.code ?? r.signal}`);
+      cli.push(r.ms / 1000);
+    }
+    const cliS = median(cli);
+    const cliRate = lines / cliS;
+
+    // In process: verifyBytes (signatures shared with worker threads), and on one thread only.
+    const serverKeys = new Set([log.server.spki]);
+    const inproc = [];
+    const cpu = [];
+    for (let i = 0; i < 2; i++) {
+      const c0 = process.cpuUsage();
+      t = process.hrtime.bigint();
+      const report = await m.verifyBytes(bytes, log.host.publicKey, serverKeys);
+      inproc.push(Number(process.hrtime.bigint() - t) / 1e9);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+      if (report.problems.length > 0 || report.verified !== lines) throw new Error(`verifyBytes: ${report.problems.length} problems, ${report.verified} verified`);
+    }
+    const sodium = m.signatureChecker(log.host.publicKey);
+    t = process.hrtime.bigint();
+    const one = m.verifyLog(bytes, { publicKey: log.host.publicKey, serverKeys, signatureOk: (_i, raw) => sodium(raw.body, raw.signature), checkerFor: m.signatureChecker });
+    const oneS = Number(process.hrtime.bigint() - t) / 1e9;
+    if (one.problems.length > 0) throw new Error('verifyLog (one core) found problems in the generated log');
+    const threads = Math.min(os.availableParallelism?.() ?? os.cpus().length, 8);
+
+    console.log(`  gate audit verify (CLI, end to end, median of ${cli.length}): ${f(cliS, 2)} s = ${f(cliRate, 0)} records/s   target >= ${AUDIT.target.recordsPerSecond}   ${verdict(cliRate >= AUDIT.target.recordsPerSecond)}`);
+    const perCpuS = lines / median(cpu);
+    console.log(`  in-process verifyBytes (signatures shared by this thread and ${threads - 1} worker thread${threads === 2 ? '' : 's'}): median ${f(median(inproc), 2)} s = ${f(lines / median(inproc), 0)} records/s`);
+    console.log(`    CPU time (all threads): median ${f(median(cpu), 2)} s = ${f(perCpuS, 0)} records per CPU-second; with ${threads} idle cores that is at most ~${f(perCpuS * threads, 0)} records/s`);
+    console.log(`    (load average now ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}: on a shared machine the wall-clock rates above get fewer cores than there are)`);
+    console.log(`  in-process verifyLog on one thread (the same checks, libsodium, no workers): ${f(oneS, 2)} s = ${f(lines / oneS, 0)} records/s`);
+    record(`audit verify ${lines} records (CLI)`, `${f(cliRate, 0)} rec/s`, `>= ${AUDIT.target.recordsPerSecond}`, cliRate >= AUDIT.target.recordsPerSecond);
+    record('audit verifyBytes in-process', `${f(lines / median(inproc), 0)} rec/s`);
+    record('audit verify, records per CPU-second', `${f(perCpuS, 0)} rec/s`);
+    record('audit verifyLog, one thread', `${f(lines / oneS, 0)} rec/s`);
+
+    // Appending in process: open, flock, read and check the tail, sign, one write, fsync.
+    const appendDir = join(tmp, 'audit-append');
+    mkdirSync(appendDir);
+    const signer = m.loadOrCreateSigningKey(join(appendDir, 'key.pem'), 'bench key');
+    const appender = new m.AuditLogFile({ path: join(appendDir, 'audit.log'), key: signer, host: 'bench', gateVersion: 'bench' });
+    const sample = log.records.find((r) => r.event === 'command.not_run').data;
+    const appends = 2000;
+    t = process.hrtime.bigint();
+    for (let i = 0; i < appends; i++) appender.append('command.not_run', sample);
+    const appendS = Number(process.hrtime.bigint() - t) / 1e9;
+    console.log(`  in-process append (flock, tail check, sign, write, fsync): ${f(appends / appendS, 0)} records/s (${f((appendS / appends) * 1000, 3)} ms each, ${appends} appends)`);
+    record('audit append in-process (fsync each)', `${f(appends / appendS, 0)} rec/s`);
+  } finally {
+    cleanup();
+  }
+
+  // What recording costs a command: `gate -- true` allowed and audited (started + ended records,
+  // the first fsynced before `true` starts) against the same command not audited.
+  const policyOff = join(tmp, 'audit-off.yaml');
+  const policyOn = join(tmp, 'audit-on.yaml');
+  writeFileSync(policyOff, 'version: 1\ndefaults: { unmatched: allow }\nrules: []\n');
+  writeFileSync(policyOn, 'version: 1\ndefaults: { unmatched: allow, audit_allowed: true }\nrules: []\n');
+  const homeOff = join(tmp, 'audit-home-off');
+  const homeOn = join(tmp, 'audit-home-on');
+  mkdirSync(homeOff);
+  mkdirSync(homeOn);
+  const envOff = baseEnv({ GATE_HOME: homeOff, GATE_POLICY: policyOff });
+  envOff.GATE_POLICY = policyOff;
+  const envOn = baseEnv({ GATE_HOME: homeOn, GATE_POLICY: policyOn });
+  envOn.GATE_POLICY = policyOn;
+  for (const env of [envOff, envOn]) {
+    const warm = await checkedRun(NODE, [GATE, '--', 'true'], env);
+    if (warm.code !== 0) throw new Error(`gate -- true exited ${warm.code}:\n${warm.out}`);
+  }
+  const s = await interleaved(
+    [
+      { key: 'off', cmd: NODE, args: [GATE, '--', 'true'], env: () => envOff },
+      { key: 'on', cmd: NODE, args: [GATE, '--', 'true'], env: () => envOn },
+    ],
+    AUDIT.runs,
+  );
+  const verified = await checkedRun(NODE, [GATE, 'audit', 'verify'], baseEnv({ GATE_HOME: homeOn }));
+  const recorded = /(\d+) records verified/.exec(verified.out)?.[1];
+  if (verified.code !== 0 || Number(recorded) !== 2 * (AUDIT.runs + 1) + 1) throw new Error(`the audited runs did not leave ${2 * (AUDIT.runs + 1) + 1} verified records:\n${verified.out}`);
+  printSpawnRows([
+    ['gate -- true (not audited)', s.off],
+    ['gate -- true (audited: 2 records)', s.on],
+  ]);
+  const ratio = median(paired(s.on, s.off, (a, b) => a / b));
+  const diff = median(paired(s.on, s.off, (a, b) => a - b));
+  console.log(`  audited/not audited: median of paired ratios ${f(ratio, 3)}; audited - not audited: ${sign(diff)} ms per command (key load, log append x2, fsync x2)`);
+  console.log(`  one audited process at a time: ${f((2 * 1000) / median(s.on), 0)} records/s (${recorded} records in the log, verified)`);
+  record('audited gate -- true / not audited', f(ratio, 3));
+  record('audited gate -- true: extra time', `${sign(diff)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const started = process.hrtime.bigint();
@@ -861,14 +1039,21 @@ async function main() {
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'gate-bench-'));
   try {
-    const { warmMedian } = await allowPath(tmp);
-    await coldPath(tmp, warmMedian);
-    const { file, m } = await decisionTime(tmp);
-    await validateBig(tmp, file, m);
-    await bigAllowPath(tmp, file);
-    await analysisTime(tmp);
-    await approvalLatency(tmp);
-    await approvalWaiters(tmp);
+    const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+    const run = (name) => only.size === 0 || only.has(name);
+    if (run('allow') || run('decide')) {
+      const { warmMedian } = await allowPath(tmp);
+      await coldPath(tmp, warmMedian);
+      const { file, m } = await decisionTime(tmp);
+      await validateBig(tmp, file, m);
+      await bigAllowPath(tmp, file);
+    }
+    if (run('analyze')) await analysisTime(tmp);
+    if (run('approval')) {
+      await approvalLatency(tmp);
+      await approvalWaiters(tmp);
+    }
+    if (run('audit')) await auditBench(tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,6 +1,17 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApprovalError } from './errors.js';
-import { API_PREFIX, type ApprovalRequest, type CreateRequestBody, type ExecutionOutcome, type ServerKey } from './protocol.js';
+import { parseCheckpointList, parseCheckpointReply, parseHostLogs } from '../audit/anchor/checkpoint.js';
+import {
+  API_PREFIX,
+  type AnchorHeadBody,
+  type ApprovalRequest,
+  type CheckpointList,
+  type CreateRequestBody,
+  type ExecutionOutcome,
+  type HostLogs,
+  type ServerKey,
+  type SignedCheckpoint,
+} from './protocol.js';
 import { DEFAULT_BACKOFF, parseRetryAfter, withRetries, type Backoff } from './retry.js';
 import { parseApprovalRequest, parseErrorBody, parsePolicyEnv, parseRequestList, parseServerKey } from './wire.js';
 
@@ -115,6 +126,30 @@ export class ApprovalClient {
     return this.action(id, 'outcome', outcome, options);
   }
 
+  /** POST /v1/audit/heads: anchors this host's log head. The checkpoint is NOT verified here (see anchor-checkpoint.ts). */
+  anchorHead(body: AnchorHeadBody, options?: CallOptions): Promise<SignedCheckpoint> {
+    return this.call('POST', '/audit/heads', body, parseCheckpointReply, options);
+  }
+  /** GET /v1/audit/heads/:log_id: one page of a log's checkpoints (unverified); `after` is the previous page's `next`. */
+  checkpoints(logId: string, after: number | undefined, options?: CallOptions): Promise<CheckpointList> {
+    const query = after !== undefined ? `?after=${after}` : '';
+    return this.call('GET', `/audit/heads/${encodeURIComponent(logId)}${query}`, undefined, parseCheckpointList, options);
+  }
+  /** GET /v1/audit/hosts/:host: the logs anchored for a host name (checkpoints unverified). */
+  hostLogs(host: string, options?: CallOptions): Promise<HostLogs> {
+    return this.call('GET', `/audit/hosts/${encodeURIComponent(host)}`, undefined, parseHostLogs, options);
+  }
+
+  /**
+   * GET /v1/audit/log: up to `limit` lines of the service's own signed audit log with seq greater
+   * than `afterSeq` (from the start when undefined), byte for byte (text/plain, the line format of
+   * docs/audit.md). The bytes are evidence, so they are returned undecoded.
+   */
+  auditLog(afterSeq: number | undefined, limit: number, options: CallOptions = {}): Promise<Buffer> {
+    const path = `/audit/log?${afterSeq !== undefined ? `after_seq=${afterSeq}&` : ''}limit=${limit}`;
+    return withRetries(() => this.attemptBytes(path, 'text/plain', options.signal), this.retryOptions(options));
+  }
+
   /**
    * Opens GET /v1/requests/:id/events, resuming after `lastEventId`. The body stalls out after
    * streamStallMs of silence (undici's body timeout), which the reader treats as a drop.
@@ -178,14 +213,46 @@ export class ApprovalClient {
   }
 
   private call<T>(method: 'GET' | 'POST', path: string, body: unknown, parse: (v: unknown) => T, options: CallOptions = {}): Promise<T> {
-    return withRetries(() => this.attempt(method, path, body, parse, options.signal), {
+    return withRetries(() => this.attempt(method, path, body, parse, options.signal), this.retryOptions(options));
+  }
+
+  private retryOptions(options: CallOptions): Parameters<typeof withRetries>[1] {
+    return {
       deadline: options.deadline ?? this.now() + this.retryBudgetMs,
       backoff: this.backoff,
       now: this.now,
       random: this.random,
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),
-    });
+    };
+  }
+
+  /** One GET whose reply body is returned as bytes, after checking the status and content type. */
+  private async attemptBytes(path: string, type: string, signal?: AbortSignal): Promise<Buffer> {
+    const deadline = AbortSignal.timeout(this.timeouts.attemptMs);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.baseUrl}${API_PREFIX}${path}`, {
+        method: 'GET',
+        headers: { ...this.headers(), accept: type },
+        dispatcher: this.agent,
+        signal: both,
+        headersTimeout: this.timeouts.headersMs,
+        bodyTimeout: this.timeouts.bodyMs,
+      });
+    } catch (error) {
+      throw this.networkError(error, 'GET', path, signal);
+    }
+    const bytes = await this.readBytes(res, 'GET', path, signal);
+    if (res.statusCode < 200 || res.statusCode > 299) throw this.httpError(res.statusCode, bytes.toString('utf8'), res.headers['retry-after'], 'GET', path);
+    const got = String(res.headers['content-type'] ?? '');
+    if (!got.startsWith(type)) {
+      throw new ApprovalError('malformed', `the approval service answered GET ${path} with ${got || 'no content type'}, not ${type}`, {
+        hint: 'a proxy or another program may answer at that address, or the service is older than this gate; check serverUrl',
+      });
+    }
+    return bytes;
   }
 
   private async attempt<T>(method: 'GET' | 'POST', path: string, body: unknown, parse: (v: unknown) => T, signal?: AbortSignal): Promise<T> {
@@ -219,6 +286,10 @@ export class ApprovalClient {
   }
 
   private async readBody(res: Dispatcher.ResponseData, method: string, path: string, signal?: AbortSignal): Promise<string> {
+    return (await this.readBytes(res, method, path, signal)).toString('utf8');
+  }
+
+  private async readBytes(res: Dispatcher.ResponseData, method: string, path: string, signal?: AbortSignal): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     try {
@@ -234,7 +305,7 @@ export class ApprovalClient {
       if (error instanceof ApprovalError) throw error;
       throw this.networkError(error, method, path, signal);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
 
   private httpError(status: number, text: string, retryAfter: string | string[] | undefined, method: string, path: string): ApprovalError {

@@ -3,13 +3,13 @@ import type { WaitReporter } from '../ui/updates.js';
 import type { ApprovalClient } from './client.js';
 import { commandDigest } from './digest.js';
 import { ApprovalError } from './errors.js';
-import type { ApprovalResult } from './flow.js';
+import type { ServiceAnswer } from './flow.js';
 import type { PinnedKey } from './pin.js';
 import type { ApprovalRequest, CommandSpec, ReceiptPayload } from './protocol.js';
 import { ReceiptError, verifyReceipt } from './receipt.js';
 
 /** The result for a request that ended without an approval to use. */
-export function concluded(request: ApprovalRequest): ApprovalResult {
+export function concluded(request: ApprovalRequest): ServiceAnswer {
   switch (request.status) {
     case 'denied':
       return {
@@ -76,7 +76,7 @@ export async function claim(client: ApprovalClient, request: ApprovalRequest, re
   return claimed;
 }
 
-export async function cancelOnServer(client: ApprovalClient, request: ApprovalRequest, reporter: WaitReporter, force: AbortSignal): Promise<ApprovalResult> {
+export async function cancelOnServer(client: ApprovalClient, request: ApprovalRequest, reporter: WaitReporter, force: AbortSignal): Promise<ServiceAnswer> {
   try {
     const after = await client.cancel(request.id, { deadline: client.now() + 5_000, signal: force });
     reporter.update({ type: 'cancelled', request: after });

@@ -1,11 +1,12 @@
 import '../bundle-layout.js'; // see src/bundle-layout.ts
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { isatty } from 'node:tty';
 import { say } from '../cli/output.js';
 import { gateHome } from '../config/paths.js';
 import type { UserConfig } from '../config/resolve.js';
 import { gateVersion } from '../config/version.js';
 import { parseContextPairs } from '../context/custom.js';
+import { osUser } from '../context/os-user.js';
 import type { ExecOutcome } from '../exec/run.js';
 import type { Decision } from '../policy/index.js';
 import { promptReason } from '../ui/prompt.js';
@@ -16,7 +17,7 @@ import { commandDigest } from './digest.js';
 import { ApprovalError } from './errors.js';
 import { cancelOnServer, claim, concluded, verify } from './finish.js';
 import { pinServerKey, type PinnedKey } from './pin.js';
-import type { ApprovalRequest, CommandSpec, ReceiptPayload } from './protocol.js';
+import type { ApprovalRequest, CommandSpec, LogHeadWire, ReceiptPayload } from './protocol.js';
 import { approvalRules, commandSpec, createBody, requestContext, serviceSettings } from './request.js';
 import { waitForDecision } from './wait.js';
 
@@ -33,6 +34,8 @@ export interface ApprovalInput {
   readonly shellText?: string;
   readonly decision: Extract<Decision, { kind: 'approve' }>;
   readonly policyDigest: string;
+  /** This host's audit log head, sent so the service keeps a signed checkpoint of it. */
+  readonly logHead?: LogHeadWire;
   readonly config: UserConfig;
   readonly options: {
     readonly reason?: string;
@@ -43,20 +46,28 @@ export interface ApprovalInput {
   };
 }
 
-export type ApprovalResult =
+export type ApprovalResult = (
   /** Verified against the pinned key and claimed: run exactly `command`, then reportOutcome. */
   | { readonly kind: 'approved'; readonly request: ApprovalRequest; readonly receipt: ReceiptPayload; readonly command: CommandSpec; readonly session: ApprovalSession }
   | { readonly kind: 'denied'; readonly request: ApprovalRequest; readonly by: string; readonly reason: string; readonly byPolicy: boolean }
   | { readonly kind: 'expired'; readonly request: ApprovalRequest }
   /** `request` is undefined when the user stopped before one was created; `problem` says why the server did not confirm. */
-  | { readonly kind: 'cancelled'; readonly request: ApprovalRequest | undefined; readonly problem?: string };
+  | { readonly kind: 'cancelled'; readonly request: ApprovalRequest | undefined; readonly problem?: string }
+) & {
+  /** Which service decided, and the key this host pinned for it (for the audit record). */
+  readonly server: { readonly url: string; readonly key: string };
+};
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** What the service answered, before the flow adds which service it was. */
+export type ServiceAnswer = DistributiveOmit<ApprovalResult, 'server'>;
 
 /** Keeps the connection for the outcome report after the command ran. */
 export interface ApprovalSession {
   readonly client: ApprovalClient;
   readonly requestId: string;
-  /** POST outcome; see reportOutcome. */
-  reportOutcome(outcome: ExecOutcome): Promise<void>;
+  /** POST outcome (with the audit log head once the end is recorded); see reportOutcome. */
+  reportOutcome(outcome: ExecOutcome, logHead?: LogHeadWire): Promise<void>;
 }
 
 /** Everything the flow takes from the process; tests replace parts of it. */
@@ -86,7 +97,7 @@ function processEnvironment(json: boolean): FlowEnvironment {
     env: process.env,
     home: gateHome(),
     host: hostname(),
-    osUser: osUser(),
+    osUser: osUser(process.env),
     gateVersion: gateVersion(),
     openReporter: (controls) => openReporter(reporterMode(json, process.stderr, process.env), controls),
     interactive: tty && !json,
@@ -121,8 +132,9 @@ export async function obtainApproval(input: ApprovalInput, overrides: Partial<Fl
     const pinned = pinServerKey(settings.serverUrl, key, settings.serverKey, io.home, new Date(client.now()));
     if (pinned.source === 'first-use') io.notice(`trusting the approval service's key ${pinned.keyId} for ${settings.serverUrl} from now on (first use)`);
     const command = commandSpec({ argv: input.argv, programPath: input.programPath, cwd: input.cwd, host: io.host, ...(input.shellText !== undefined ? { shellText: input.shellText } : {}) });
+    const server = { url: settings.serverUrl, key: pinned.key.export({ format: 'der', type: 'spki' }).toString('base64') };
     const reason = await reasonFor(input, io, rules);
-    if (reason === null) return { kind: 'cancelled', request: undefined };
+    if (reason === null) return { kind: 'cancelled', request: undefined, server };
     const context = requestContext({
       osUser: io.osUser,
       onBehalfOf: input.options.onBehalfOf ?? io.env.GATE_ON_BEHALF_OF,
@@ -133,9 +145,10 @@ export async function obtainApproval(input: ApprovalInput, overrides: Partial<Fl
       env: io.env,
       gateVersion: io.gateVersion,
     });
-    const result = await submitAndWait(client, createBody(command, context, input.decision, input.policyDigest), pinned, io, retrying);
+    const body = { ...createBody(command, context, input.decision, input.policyDigest), ...(input.logHead !== undefined ? { log_head: input.logHead } : {}) };
+    const result = await submitAndWait(client, body, pinned, io, retrying);
     keepClient = result.kind === 'approved';
-    return result;
+    return { ...result, server };
   } finally {
     if (!keepClient) await client.close();
   }
@@ -164,7 +177,7 @@ async function submitAndWait(
   pinned: PinnedKey,
   io: FlowEnvironment,
   retrying: CallOptions,
-): Promise<ApprovalResult> {
+): Promise<ServiceAnswer> {
   const cancel = new AbortController();
   const force = new AbortController();
   const stopSignals = io.signals ? onSignals(() => (cancel.signal.aborted ? force.abort() : cancel.abort())) : () => undefined;
@@ -203,7 +216,7 @@ async function submitAndWait(
     current = claimed;
     reporter.update({ type: 'approved', request });
     reporter.update({ type: 'executing', request: claimed });
-    const session: ApprovalSession = { client, requestId: created.id, reportOutcome: (outcome) => reportOutcome(session, outcome, io.notice) };
+    const session: ApprovalSession = { client, requestId: created.id, reportOutcome: (outcome, logHead) => reportOutcome(session, outcome, io.notice, logHead) };
     return { kind: 'approved', request: claimed, receipt, command: body.command, session };
   } catch (error) {
     if (reporter !== undefined && error instanceof Error) {
@@ -217,13 +230,14 @@ async function submitAndWait(
 }
 
 /** After the command ran: POST outcome. A failure is a warning; the command already ran. */
-export async function reportOutcome(session: ApprovalSession, outcome: ExecOutcome, notice: (line: string) => void = say): Promise<void> {
+export async function reportOutcome(session: ApprovalSession, outcome: ExecOutcome, notice: (line: string) => void = say, logHead?: LogHeadWire): Promise<void> {
   const { client, requestId } = session;
   try {
     await client.outcome(requestId, {
       exit_code: outcome.code,
       ...(outcome.kind === 'signaled' ? { signal: outcome.signal } : {}),
       duration_ms: outcome.durationMs,
+      ...(logHead !== undefined ? { log_head: logHead } : {}),
     }, { deadline: client.now() + 10_000 });
   } catch (error) {
     notice(`warning: could not report the outcome of ${requestId} to the approval service: ${error instanceof Error ? error.message : String(error)}`);
@@ -240,10 +254,3 @@ function onSignals(handler: () => void): () => void {
   };
 }
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? '?'}`;
-  }
-}

@@ -100,7 +100,7 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function readKnownServers(file: string): KnownServers {
+export function readKnownServers(file: string): KnownServers {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -17,6 +17,18 @@
  *   POST /v1/requests/:id/cancel   {}                    (requester only)
  *   POST /v1/requests/:id/claim    { receipt_id }        (requester; approved -> executing, exactly once)
  *   POST /v1/requests/:id/outcome  ExecutionOutcome      (requester; executing -> executed)
+ *   A create or outcome body that carries `log_head` is answered with `checkpoint: SignedCheckpoint` added to the reply.
+ * Anchoring and the service's own audit log (docs/audit.md, "Anchoring" and "The approval service's log"):
+ *   POST /v1/audit/heads   AnchorHeadBody        -> { checkpoint: SignedCheckpoint }  (any principal)
+ *   GET  /v1/audit/heads/:log_id?after=C         -> CheckpointList: the checkpoints of that log in the order received,
+ *        1000 per page; `next` (absent on the last page) is the cursor C of the next page
+ *   GET  /v1/audit/hosts/:host                   -> HostLogs: every log id anchored for that host name
+ *   GET  /v1/audit/log?after_seq=N&limit=M       -> text/plain: the service log's lines with seq > N (default: from
+ *        the first), at most M (default 1000, max 10000) and about 2 MiB (a short page is not the end: an empty
+ *        one is), byte for byte as stored, so that concatenated pages
+ *        verify with `gate audit verify --log FILE --key <server key>`. Headers: x-gate-log-id (the server key
+ *        id), x-gate-log-head (seq of the log's last line, -1 if none), x-gate-last-seq (seq of the last line sent,
+ *        absent if none). Human principals in group `auditor` only (403 otherwise).
  * Errors: HTTP status + { error: { code: ErrorCode, message } }.
  */
 
@@ -91,14 +103,56 @@ export interface ApprovalRequirementWire {
   readonly expires_seconds: number;
   readonly reason_required: boolean;
   readonly on_behalf_may_approve: boolean;
+  /**
+   * Where the server announces the request (from its own policy only; a client's value is ignored).
+   * Slack channels; Teams and webhook destinations by the names the server config gives them.
+   */
+  readonly notify?: NotifyTargetsWire;
+  /**
+   * High-risk rules: approving needs a sign-in at most this many seconds old. The service checks it
+   * for every channel: an API call with a bearer token is fresh, the web page counts from its
+   * sign-in, and a Slack click cannot prove one (it is refused with `reauth_required`).
+   */
+  readonly reauth_seconds?: number;
+  /**
+   * Remind the request's channels this many seconds before it expires; 0: no reminder. Absent:
+   * the default, min(20% of the request's lifetime, 5 minutes). From the server's policy only.
+   */
+  readonly remind_before_seconds?: number;
+  /** A second way to satisfy the requirement once the request has waited long enough (server's policy only). */
+  readonly escalate?: EscalationWire;
+}
+
+/**
+ * From `after_seconds` after creation, while still pending: the quorum is met by `from` OR by `to`
+ * (each a set of {group, count} slots). Members of the `to` groups may then approve, deny and ask.
+ * The request records an `escalated` event, and `notify` (if any) gets a new post.
+ */
+export interface EscalationWire {
+  readonly after_seconds: number;
+  readonly to: readonly { readonly group: string; readonly count: number }[];
+  readonly notify?: NotifyTargetsWire;
+}
+
+export interface NotifyTargetsWire {
+  readonly slack?: readonly string[];
+  readonly teams?: readonly string[];
+  readonly webhook?: readonly string[];
 }
 
 export interface CreateRequestBody {
   readonly command: CommandSpec;
   readonly context: RequestContext;
   readonly client_decision: ClientDecision;
-  /** The client's audit log head, for anchoring (issue 5); optional until then. */
-  readonly log_head?: { readonly seq: number; readonly hash: string };
+  /** The client's audit log head: the service keeps signed checkpoints of it (anchoring). */
+  readonly log_head?: LogHeadWire;
+}
+
+/** A host audit log's last record as its owner reports it: log id (key id), seq and hex SHA-256 of the line. */
+export interface LogHeadWire {
+  readonly log_id: string;
+  readonly seq: number;
+  readonly hash: string;
 }
 
 export interface RuleRef {
@@ -157,6 +211,8 @@ export interface ExecutionOutcome {
   readonly exit_code: number;
   readonly signal?: string;
   readonly duration_ms: number;
+  /** The audit log head after the command's end was recorded (anchoring). */
+  readonly log_head?: LogHeadWire;
 }
 
 export interface Denial {
@@ -201,7 +257,11 @@ export type RequestEventType =
   | 'expired'
   | 'cancelled'
   | 'executing'
-  | 'executed';
+  | 'executed'
+  /** Nothing changed but the time: the request's channels were reminded that it expires soon. */
+  | 'reminded'
+  /** The escalation delay passed: the escalation groups may now decide it too. */
+  | 'escalated';
 
 /** One SSE message: `id: <seq>`, `event: <type>`, `data: <RequestEvent JSON>`. Carries the full snapshot. */
 export interface RequestEvent {
@@ -209,6 +269,63 @@ export interface RequestEvent {
   readonly type: RequestEventType;
   readonly at: string;
   readonly request: ApprovalRequest;
+}
+
+/** A signed checkpoint is signed over canonicalBytes(payload); `type` keeps it apart from receipts. */
+export const CHECKPOINT_TYPE = 'gate.audit.checkpoint';
+
+/** What the service answers for a host log head it received: its signed word that it saw it, and when. */
+export interface CheckpointPayload {
+  readonly type: typeof CHECKPOINT_TYPE;
+  readonly v: 1;
+  readonly log_id: string;
+  /** The host name the head was reported for (the request's command.host, or the heads body). */
+  readonly host: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** The principal whose token sent the head. */
+  readonly by: string;
+  readonly received_at: string;
+  /** The head contradicts one anchored earlier: the log went back (`regressed`) or differs at this seq (`forked`). */
+  readonly conflict?: HeadConflict;
+  readonly key_id: string;
+}
+
+export interface HeadConflict {
+  readonly kind: 'regressed' | 'forked';
+  /** The earlier head this one contradicts. */
+  readonly seq: number;
+  readonly hash: string;
+  readonly received_at: string;
+}
+
+export interface SignedCheckpoint {
+  readonly payload: CheckpointPayload;
+  /** base64 Ed25519 signature over canonicalBytes(payload), by the server key. */
+  readonly signature: string;
+}
+
+export interface AnchorHeadBody extends LogHeadWire {
+  readonly host: string;
+}
+
+export interface CheckpointList {
+  readonly log_id: string;
+  readonly checkpoints: readonly SignedCheckpoint[];
+  /** Pass as `after` for the next page; absent on the last one. */
+  readonly next?: number;
+}
+
+export interface HostLogs {
+  readonly host: string;
+  readonly logs: readonly {
+    readonly log_id: string;
+    readonly first_received_at: string;
+    /** How many checkpoints the service holds for the log. */
+    readonly checkpoints: number;
+    /** The checkpoint of the highest head received (the latest of those). */
+    readonly latest: SignedCheckpoint;
+  }[];
 }
 
 export interface ServerKey {
@@ -232,6 +349,8 @@ export type ErrorCode =
   | 'already_claimed'
   | 'receipt_expired'
   | 'reason_required'
+  /** Approving this request needs a fresher sign-in than the channel can prove (web: sign in again; Slack: use the web page). */
+  | 'reauth_required'
   | 'rate_limited'
   | 'internal';
 

@@ -105,6 +105,7 @@ export function requirementWire(r: ApprovalRequirement): ApprovalRequirementWire
     expires_seconds: r.expiresSeconds,
     reason_required: r.reasonRequired,
     on_behalf_may_approve: r.onBehalfMayApprove,
+    ...(r.reauthSeconds !== undefined ? { reauth_seconds: r.reauthSeconds } : {}),
   };
 }
 

@@ -69,13 +69,13 @@ const requestId: Check = (v, path, issues) => {
 
 const STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'executed'];
 const EVENT_TYPES: readonly RequestEventType[] = [
-  'created', 'approval', 'question', 'answer', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'executed',
+  'created', 'approval', 'question', 'answer', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'executed', 'reminded', 'escalated',
 ];
 const KINDS = ['human', 'agent', 'ci'];
 const DECISIONS = ['allow', 'approve', 'deny'];
 export const ERROR_CODES: readonly ErrorCode[] = [
   'bad_request', 'unauthenticated', 'forbidden', 'self_approval', 'agent_cannot_approve', 'not_an_approver', 'not_found',
-  'already_decided', 'already_voted', 'already_claimed', 'receipt_expired', 'reason_required', 'rate_limited', 'internal',
+  'already_decided', 'already_voted', 'already_claimed', 'receipt_expired', 'reason_required', 'reauth_required', 'rate_limited', 'internal',
 ];
 
 const principal = object({ name: str, kind: oneOf(KINDS), groups: list(str) });

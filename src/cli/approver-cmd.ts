@@ -6,7 +6,8 @@ import { serviceSettings } from '../approval/request.js';
 import { gateHome } from '../config/paths.js';
 import { readUserConfig } from '../config/resolve.js';
 import { gateVersion } from '../config/version.js';
-import { displayCommand, sanitize, say } from './output.js';
+import { say } from './output.js';
+import { displayCommand, sanitize } from '../display.js';
 
 /** The approver's side: list what they may decide, then approve, deny or ask. */
 

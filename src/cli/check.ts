@@ -2,7 +2,7 @@ import { hashFile } from '../exec/hash-file.js';
 import { decideArgv, decideText, explainAnalysis, formatExplanation, type Decision } from '../policy/index.js';
 import { describeApproval } from '../policy/explain.js';
 import { loadDecisionInputs } from './inputs.js';
-import { displayCommand, sanitize } from './output.js';
+import { displayCommand, sanitize } from '../display.js';
 
 export interface CheckOptions {
   readonly policy: readonly string[];

@@ -32,6 +32,7 @@ export async function configSet(key: string, values: readonly string[]): Promise
   // Stored absolute: a relative path would mean different files from every working directory.
   if (k === 'policy') value = values.map((v) => resolve(v));
   else if (values.length > 1) throw new GateError('USAGE', `config key ${k} takes one value`);
+  else if (k === 'auditLog') value = resolve(String(value));
   if (k === 'identity.kind' && !['human', 'agent', 'ci'].includes(String(value))) {
     throw new GateError('USAGE', `identity.kind must be human, agent or ci; got "${String(value)}"`);
   }

@@ -3,7 +3,7 @@ import { policySources, readUserConfig } from '../config/resolve.js';
 import { gateVersion } from '../config/version.js';
 import { loadPolicy } from '../policy/index.js';
 import { runPolicyTests } from '../policy/examples.js';
-import { sanitize } from './output.js';
+import { sanitize } from '../display.js';
 
 async function loadUncached(files: readonly string[]) {
   const { sources } = policySources(files, process.env, readUserConfig(gateHome()));

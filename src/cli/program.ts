@@ -15,6 +15,14 @@ export interface ServeOptions {
   readonly policy: string[];
   readonly publicUrl?: string;
   readonly receiptTtl: string;
+  /** Server config file (notifications); default $GATE_HOME/server/config.yaml when it exists. */
+  readonly config?: string;
+}
+
+export interface TokenLinkOptions {
+  readonly ttl: string;
+  readonly publicUrl?: string;
+  readonly db?: string;
 }
 
 export interface TokenCreateOptions {
@@ -117,6 +125,7 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .option('--policy <file>', "the server's own policy; repeatable (default: as for gate -- cmd)", collect, [])
     .option('--public-url <url>', 'base URL approvers use to reach this server (default: http://<listen>)')
     .option('--receipt-ttl <duration>', 'how long an approval may wait to be used', '5m')
+    .option('--config <file>', 'server config: Slack and other notifications (default: $GATE_HOME/server/config.yaml if present)')
     .exitOverride()
     .action(async (opts: ServeOptions) => {
       code = await (await import('./serve-cmd.js')).serveCommand(opts);
@@ -149,6 +158,17 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .exitOverride()
     .action(async (nameOrId: string, opts: { db?: string }) => {
       code = await (await import('./token-cmd.js')).tokenRevoke(nameOrId, opts);
+    });
+  token
+    .command('link')
+    .description("print a one-time sign-in link to the web page for a human principal (single use; nobody else's token is needed)")
+    .argument('<name>', 'the human principal who signs in')
+    .option('--ttl <duration>', 'how long the link works if unused (at most 24h)', '10m')
+    .option('--public-url <url>', "the server's public URL, as given to gate serve (default: GATE_SERVER, config serverUrl, else http://127.0.0.1:8787)")
+    .option('--db <file>', 'SQLite database (default: $GATE_HOME/server/gate.db)')
+    .exitOverride()
+    .action(async (name: string, opts: TokenLinkOptions) => {
+      code = await (await import('./token-cmd.js')).tokenLink(name, opts);
     });
 
   program
@@ -196,6 +216,67 @@ export async function runProgram(head: readonly string[], command: readonly stri
     .exitOverride()
     .action(async (id: string, answer: string) => {
       code = await (await import('./approver-cmd.js')).replyCommand(id, answer);
+    });
+
+  const audit = program.command('audit').description("this host's signed, hash-chained audit log: verify it, show it, export evidence").exitOverride();
+  audit
+    .command('verify')
+    .description('check every signature, the hash chain, sequence continuity and approval receipts; exit 1 on any problem')
+    .option('--log <file>', 'the log to check (default: GATE_AUDIT_LOG, config auditLog, $GATE_HOME/audit/audit.log)')
+    .option('--key <key>', "public key of the host that wrote the log: PEM file or base64 SPKI (default: this host's key)")
+    .option('--server-key <key>', 'an approval service key trusted for receipts (PEM file or base64); repeatable', collect, [])
+    .option('--server', "also check the approval service's signed checkpoints of this log (detects a cut tail or a rewrite)", false)
+    .option('--json', 'print one JSON report', false)
+    .exitOverride()
+    .action(async (opts: { log?: string; key?: string; serverKey: string[]; server: boolean; json: boolean }) => {
+      code = await (await import('./audit-cmd.js')).auditVerify(opts);
+    });
+  audit
+    .command('key')
+    .description("print this host's audit public key (PEM; --base64 for SPKI) for auditors")
+    .option('--base64', 'base64 SPKI DER instead of PEM', false)
+    .exitOverride()
+    .action(async (opts: { base64: boolean }) => {
+      code = await (await import('./audit-cmd.js')).auditKey(opts);
+    });
+  audit
+    .command('anchor')
+    .description("send this host's audit log head to the approval service now and print the signed checkpoint it answers")
+    .exitOverride()
+    .action(async () => {
+      code = await (await import('./audit-anchor-cmd.js')).auditAnchor();
+    });
+  // Evidence: the same filters for show and export.
+  const evidenceOptions = (command: Command): Command =>
+    command
+      .option('--since <time>', 'from this time: RFC 3339 (2026-05-01T09:00:00Z) or how long ago (24h, 7d)')
+      .option('--until <time>', 'before this time (same forms as --since)')
+      .option('--rule <id>', 'commands a rule with this id decided')
+      .option('--decision <decision>', 'allow, approve or deny')
+      .option('--outcome <outcome>', 'ran, denied_by_policy, denied_by_approver, expired, cancelled, failed_closed (pending: service log)')
+      .option('--principal <name>', 'commands this principal requested, was acted for in, approved or denied')
+      .option('--limit <n>', 'only the N most recent matching commands')
+      .option('--log <file>', 'the log to read (default: GATE_AUDIT_LOG, config auditLog, $GATE_HOME/audit/audit.log)')
+      .option('--key <key>', "public key of the host that wrote the log: PEM file or base64 SPKI (default: this host's key)")
+      .option('--server-key <key>', 'an approval service key (PEM file or base64): trusted for receipts; with export --server, the key its log is signed with', collect, []);
+  evidenceOptions(audit.command('show'))
+    .description('the recorded commands as a table: time, outcome, who, rules, approvers, command (warns if the log does not verify)')
+    .option('--json', 'print the selected records, one JSON object per line', false)
+    .exitOverride()
+    .action(async (opts: import('./audit-evidence-cmd.js').ShowOptions) => {
+      code = await (await import('./audit-evidence-cmd.js')).auditShow(opts);
+    });
+  evidenceOptions(
+    audit
+      .command('export')
+      .description('write an evidence directory: events.jsonl or events.csv, the signed lines they span, keys, verification, a signed MANIFEST.json')
+      .option('--format <format>', 'jsonl (full signed records) or csv (one row per command)')
+      .option('--out <dir>', 'a new or empty directory (default: ./gate-audit-<log id>-<UTC time>)')
+      .option('--server', "export the approval service's own log (requests and decisions) instead of this host's", false),
+  )
+    .exitOverride()
+    .action(async (opts: import('./audit-evidence-cmd.js').ExportOptions) => {
+      code = await (await import('./audit-evidence-cmd.js')).auditExport(opts);
     });
 
   const config = program.command('config').description('read and change user settings (under GATE_HOME)').exitOverride();

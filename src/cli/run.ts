@@ -1,11 +1,17 @@
 import type { ApprovalResult } from '../approval/flow.js';
+import type { CommandFacts, CommandTrail, ServiceFacts } from '../audit/command-trail.js';
+import type { LogHead, NotRunOutcome } from '../audit/log/record.js';
+import { gateHome } from '../config/paths.js';
+import { readUserConfig, type UserConfig } from '../config/resolve.js';
+import { detectRequester } from '../context/requester.js';
 import { hashFile } from '../exec/hash-file.js';
 import { resolveProgram } from '../exec/resolve-program.js';
 import { runInherited } from '../exec/run.js';
-import { decideArgv, type Decision } from '../policy/index.js';
+import { decideArgv, type CompiledPolicy, type Decision } from '../policy/index.js';
 import { EXIT } from './exit-codes.js';
-import { loadDecisionInputs } from './inputs.js';
-import { displayCommand, sanitize, say } from './output.js';
+import { loadDecisionInputs, type DecisionInputs } from './inputs.js';
+import { say } from './output.js';
+import { displayCommand, sanitize } from '../display.js';
 
 export interface RunOptions {
   readonly policy: readonly string[];
@@ -25,45 +31,175 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = { policy: [], context: [], json: 
  * Anything thrown on the way is reported by the caller and exits 125 without running anything.
  */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<number> {
-  const { config, policy, ctx } = await loadDecisionInputs(options.policy);
+  const requestedAt = new Date();
+  let inputs: DecisionInputs;
+  try {
+    inputs = await loadDecisionInputs(options.policy);
+  } catch (error) {
+    // No policy, no decision: nothing runs, and the attempt is on the record.
+    await recordFailure({ argv, cwd: process.cwd(), programPath: '', policyDigest: '', requester: detectRequester(process.env, {}), requestedAt, options }, error);
+    throw error;
+  }
+  const { policy, ctx } = inputs;
   // Every layer the argv would run (sudo, env, bash -c '...', find -exec ...) and every fail-closed
   // signal count; the shell parser loads only when the argv hands a string to a shell.
   const { decision } = await decideArgv(policy, argv, { ...ctx, hashFile });
+  const facts: CommandFacts = { argv, cwd: ctx.cwd, programPath: '', decision, policyDigest: policy.set.digest, requester: ctx.requester, requestedAt, options };
+  const program = resolveProgram(argv[0]!, process.env.PATH, ctx.cwd);
   if (decision.kind === 'deny') {
     reportDenied(decision, argv);
+    await recordNotRun(inputs.config, { ...facts, programPath: program.kind === 'not-found' ? '' : program.path }, 'denied_by_policy');
     return EXIT.DENIED;
   }
 
-  const program = resolveProgram(argv[0]!, process.env.PATH, ctx.cwd);
-  if (program.kind === 'not-found') {
-    say(`command not found: ${sanitize(argv[0]!)}`);
-    return EXIT.NOT_FOUND;
+  if (program.kind !== 'found') {
+    const message = program.kind === 'not-found' ? `command not found: ${sanitize(argv[0]!)}` : `cannot execute ${sanitize(program.path)}: ${program.reason}`;
+    say(message);
+    if (mustAudit(decision, policy)) await recordNotRun(inputs.config, facts, 'failed_closed', new Error(message));
+    return program.kind === 'not-found' ? EXIT.NOT_FOUND : EXIT.DENIED;
   }
-  if (program.kind === 'not-executable') {
-    say(`cannot execute ${sanitize(program.path)}: ${program.reason}`);
-    return EXIT.DENIED;
-  }
-  let command = { argv, cwd: ctx.cwd, programPath: program.path };
+  return carryOut({ facts: { ...facts, programPath: program.path }, decision, inputs, options, env: process.env, display: argv });
+}
 
-  // Approval (loaded only here, never on the allow path): nothing runs unless the service approved
-  // exactly this command, the receipt verified against the pinned key, and our claim succeeded.
+/** A decided command that may run: what carryOut needs (gate sh builds the same for shell text). */
+export interface Plan {
+  readonly facts: CommandFacts;
+  readonly decision: Extract<Decision, { kind: 'allow' | 'approve' }>;
+  readonly inputs: DecisionInputs;
+  readonly options: Omit<RunOptions, 'policy'>;
+  /** The child's environment. */
+  readonly env: NodeJS.ProcessEnv;
+  /** How the command is shown in messages. */
+  readonly display: readonly string[];
+  /** gate sh reports the parts that asked for approval itself. */
+  readonly quiet?: boolean;
+}
+
+/**
+ * Approval when the policy asks for it, the audit record (on disk before anything starts), the
+ * command itself, and its end on the record. Nothing runs unless every step before it succeeded.
+ */
+export async function carryOut(plan: Plan): Promise<number> {
+  const { facts, decision, inputs } = plan;
+  // Denied, approved and failed commands are always recorded; allowed ones when the policy asks.
+  const trail = mustAudit(decision, inputs.policy) ? await openTrail(inputs.config, facts) : undefined;
+  let command = { argv: facts.argv, cwd: facts.cwd, programPath: facts.programPath };
   let approval: Extract<ApprovalResult, { kind: 'approved' }> | undefined;
-  if (decision.kind === 'approve') {
-    if (!options.json) reportApprovalRequired(decision);
-    const { obtainApproval } = await import('../approval/flow.js');
-    const result = await obtainApproval({ ...command, decision, policyDigest: policy.set.digest, config, options });
-    if (result.kind !== 'approved') return reportNotApproved(result, argv);
-    approval = result;
-    command = { argv: result.command.argv, cwd: result.command.cwd, programPath: result.command.program_path };
+  let service: ServiceFacts | undefined;
+  try {
+    // Approval (loaded only here, never on the allow path): nothing runs unless the service approved
+    // exactly this command, the receipt verified against the pinned key, and our claim succeeded.
+    if (decision.kind === 'approve') {
+      if (!plan.options.json && plan.quiet !== true) reportApprovalRequired(decision);
+      const { obtainApproval } = await import('../approval/flow.js');
+      const head = trail?.head();
+      const result = await obtainApproval({
+        argv: facts.argv,
+        cwd: facts.cwd,
+        programPath: facts.programPath,
+        ...(facts.shellText !== undefined ? { shellText: facts.shellText } : {}),
+        decision,
+        policyDigest: facts.policyDigest,
+        ...(head !== undefined && trail !== undefined ? { logHead: { log_id: trail.logId, ...head } } : {}),
+        config: inputs.config,
+        options: plan.options,
+      });
+      service = result.request !== undefined ? { request: result.request, serverUrl: result.server.url, serverKey: result.server.key } : undefined;
+      if (result.kind !== 'approved') {
+        // Not run either way: a failure to record it is a warning, not a different exit code.
+        const head = warnOnFailure(() => trail?.notRun(NOT_RUN[result.kind], service !== undefined ? { service } : {}));
+        if (head !== undefined) await trail?.anchorIfDue(head);
+        return reportNotApproved(result, plan.display);
+      }
+      approval = result;
+      command = { argv: result.command.argv, cwd: result.command.cwd, programPath: result.command.program_path };
+    }
+    // Like sudo's I/O log: no record on disk, no command.
+    trail?.started(service);
+  } catch (error) {
+    recordFailed(trail, service, error);
+    // The service saw the claim; say that nothing ran (125: gate failed) rather than leave it executing.
+    await approval?.session.reportOutcome({ kind: 'exited', code: EXIT.GATE_FAILED, durationMs: 0 });
+    throw error;
   }
 
   // A path with a slash is executed as typed (relative to the cwd, which is also the child's cwd),
   // as a shell does, so a script's $0 is `./script`, not the absolute path.
-  const file = command.argv[0]!.includes('/') ? command.argv[0]! : command.programPath;
-  const outcome = await runInherited({ file, argv: command.argv, cwd: command.cwd, env: process.env });
+  const file = command.argv[0]!.includes('/') && facts.shellText === undefined ? command.argv[0]! : command.programPath;
+  const outcome = await runInherited({ file, argv: command.argv, cwd: command.cwd, env: plan.env });
   if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(command.programPath)}: ${outcome.message}`);
-  await approval?.session.reportOutcome(outcome);
+  let head: ReturnType<CommandTrail['ended']> | undefined;
+  try {
+    head = trail?.ended(outcome);
+  } catch (error) {
+    say(`warning: the command ran, but its end could not be recorded in the audit log: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // An approved command's head travels with its outcome; an audited allowed one is anchored when due.
+  if (approval !== undefined) await approval.session.reportOutcome(outcome, head !== undefined && trail !== undefined ? { log_id: trail.logId, ...head } : undefined);
+  else if (head !== undefined) await trail?.anchorIfDue(head);
   return outcome.code;
+}
+
+/** Denied, approved and failed commands are always on the record; allowed ones when a rule or the policy's defaults ask. */
+export function mustAudit(decision: Decision, policy: CompiledPolicy): boolean {
+  return decision.kind !== 'allow' || policy.set.auditAllowed || decision.matches.some((m) => m.rule.audit);
+}
+
+const NOT_RUN: Record<Exclude<ApprovalResult['kind'], 'approved'>, NotRunOutcome> = {
+  denied: 'denied_by_approver',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+async function openTrail(config: UserConfig, facts: CommandFacts): Promise<CommandTrail> {
+  const { CommandTrail, openHostLog } = await import('../audit/command-trail.js');
+  const home = gateHome();
+  return new CommandTrail(home, openHostLog(home, process.env, config), facts, process.env, config);
+}
+
+/** A record of a command that did not run; if even that fails, say so (the command was not run either way). */
+export async function recordNotRun(config: UserConfig, facts: CommandFacts, outcome: NotRunOutcome, error?: unknown): Promise<void> {
+  let trail: CommandTrail;
+  let head: LogHead;
+  try {
+    trail = await openTrail(config, facts);
+    head = trail.notRun(outcome, error !== undefined ? { error } : {});
+  } catch (failure) {
+    return warnNotRecorded(failure);
+  }
+  await trail.anchorIfDue(head);
+}
+
+function warnOnFailure<T>(write: () => T): T | undefined {
+  try {
+    return write();
+  } catch (failure) {
+    warnNotRecorded(failure);
+    return undefined;
+  }
+}
+
+function warnNotRecorded(failure: unknown): void {
+  say(`warning: could not write the audit record: ${failure instanceof Error ? failure.message : String(failure)}`);
+}
+
+/** gate could not even decide (bad policy or config): the attempt is on the record all the same. */
+export async function recordFailure(facts: CommandFacts, error: unknown): Promise<void> {
+  let config: UserConfig = {};
+  try {
+    config = readUserConfig(gateHome());
+  } catch {
+    // The broken config is what is being reported; the log falls back to its default place.
+  }
+  await recordNotRun(config, facts, 'failed_closed', error);
+}
+
+function recordFailed(trail: CommandTrail | undefined, service: ServiceFacts | undefined, error: unknown): void {
+  try {
+    trail?.notRun('failed_closed', { error, ...(service !== undefined ? { service } : {}) });
+  } catch {
+    // The audit log itself failed (that is usually the error being reported).
+  }
 }
 
 /** The fail-closed signals that led to `kind`, one line each, with where they are. */

@@ -1,12 +1,14 @@
+import type { CommandFacts } from '../audit/command-trail.js';
 import { GateError } from '../errors.js';
 import { hashFile } from '../exec/hash-file.js';
-import { runInherited } from '../exec/run.js';
 import { resolveBash, shellArgv, shellEnvironment } from '../exec/shell.js';
 import { decideText, explainAnalysis, formatExplanation, type Decision } from '../policy/index.js';
 import { EXIT } from './exit-codes.js';
-import { loadDecisionInputs } from './inputs.js';
-import { sanitize, say } from './output.js';
-import { reportNotApproved } from './run.js';
+import { loadDecisionInputs, type DecisionInputs } from './inputs.js';
+import { detectRequester } from '../context/requester.js';
+import { say } from './output.js';
+import { sanitize } from '../display.js';
+import { carryOut, mustAudit, recordFailure, recordNotRun } from './run.js';
 
 /**
  * `gate sh -c STRING`: gate as an agent's SHELL. The string is analyzed as bash, decided by the
@@ -17,8 +19,6 @@ import { reportNotApproved } from './run.js';
  */
 export interface ShOptions {
   readonly policy: readonly string[];
-  /** One JSON object on stdout describing the decision (nothing runs unless allowed). */
-  readonly json?: boolean;
 }
 
 export type ShArgs = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly message: string };
@@ -51,50 +51,49 @@ export function parseShArgs(args: readonly string[]): ShArgs {
 }
 
 export async function shCommand(text: string, options: ShOptions): Promise<number> {
-  const { config, policy, ctx: baseCtx } = await loadDecisionInputs(options.policy);
+  const requestedAt = new Date();
+  const argv = shellArgv(text);
+  const runOptions = { context: [], json: false, ...(process.env.GATE_REASON ? { reason: process.env.GATE_REASON } : {}) };
+  let inputs: DecisionInputs;
+  try {
+    inputs = await loadDecisionInputs(options.policy);
+  } catch (error) {
+    await recordFailure({ argv, cwd: process.cwd(), programPath: '', shellText: text, policyDigest: '', requester: detectRequester(process.env, {}), requestedAt, options: runOptions }, error);
+    throw error;
+  }
+  const { policy, ctx: baseCtx } = inputs;
   // Analyze and match against the environment the shell will actually get.
   const env = shellEnvironment(process.env);
   const ctx = { ...baseCtx, env, hashFile };
   const { analysis, decision } = await decideText(policy, text, ctx);
 
-  if (options.json === true) {
-    process.stdout.write(`${JSON.stringify(explainAnalysis(policy, analysis, decision, ctx))}\n`);
-    if (decision.kind !== 'allow') return decision.kind === 'deny' ? EXIT.DENIED : EXIT.GATE_FAILED;
-  }
   const bash = resolveBash(process.env.PATH);
+  const facts: CommandFacts = {
+    argv,
+    cwd: ctx.cwd,
+    programPath: bash ?? '',
+    shellText: text,
+    decision,
+    policyDigest: policy.set.digest,
+    requester: ctx.requester,
+    requestedAt,
+    options: runOptions,
+  };
+  if (decision.kind === 'deny') {
+    report(decision, 'denied', explainAnalysis(policy, analysis, decision, ctx));
+    say('command not run');
+    await recordNotRun(inputs.config, facts, 'denied_by_policy');
+    return EXIT.DENIED;
+  }
   if (bash === undefined) {
-    say('cannot find bash (looked in /bin, /usr/bin, /usr/local/bin, /opt/homebrew/bin and absolute PATH entries)');
+    const message = 'cannot find bash (looked in /bin, /usr/bin, /usr/local/bin, /opt/homebrew/bin and absolute PATH entries)';
+    say(message);
+    if (mustAudit(decision, policy)) await recordNotRun(inputs.config, facts, 'failed_closed', new Error(message));
     return EXIT.NOT_FOUND;
   }
-  const command = { argv: shellArgv(text), cwd: ctx.cwd, programPath: bash };
-  switch (decision.kind) {
-    case 'deny':
-      report(decision, 'denied', explainAnalysis(policy, analysis, decision, ctx));
-      say('command not run');
-      return EXIT.DENIED;
-    case 'approve': {
-      report(decision, 'approval required', explainAnalysis(policy, analysis, decision, ctx));
-      const { obtainApproval } = await import('../approval/flow.js');
-      const result = await obtainApproval({
-        ...command,
-        shellText: text,
-        decision,
-        policyDigest: policy.set.digest,
-        config,
-        options: { context: [], json: options.json === true, ...(process.env.GATE_REASON ? { reason: process.env.GATE_REASON } : {}) },
-      });
-      if (result.kind !== 'approved') return reportNotApproved(result, [text]);
-      const outcome = await runInherited({ file: result.command.program_path, argv: result.command.argv, cwd: result.command.cwd, env: shellEnvironment(process.env) });
-      if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(bash)}: ${outcome.message}`);
-      await result.session.reportOutcome(outcome);
-      return outcome.code;
-    }
-    case 'allow':
-      break;
-  }
-  const outcome = await runInherited({ file: command.programPath, argv: command.argv, cwd: command.cwd, env: shellEnvironment(process.env) });
-  if (outcome.kind === 'spawn-failed') say(`cannot execute ${sanitize(bash)}: ${outcome.message}`);
-  return outcome.code;
+  if (decision.kind === 'approve') report(decision, 'approval required', explainAnalysis(policy, analysis, decision, ctx));
+  // An agent that uses gate as its SHELL cannot pass --reason: GATE_REASON supplies it.
+  return carryOut({ facts, decision, inputs, options: runOptions, env, display: [text], quiet: true });
 }
 
 /** `gate sh ARGS` and the `gate-sh` executable: parse the sh-style arguments, then shCommand. */

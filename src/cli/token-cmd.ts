@@ -3,8 +3,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { gateHome } from '../config/paths.js';
 import { GateError } from '../errors.js';
-import { checkPrincipalInput, createToken, defaultDbPath, SqliteStore, type PrincipalRecord } from '../server/index.js';
-import type { TokenCreateOptions } from './program.js';
+import { readUserConfig } from '../config/resolve.js';
+import {
+  checkPrincipalInput,
+  createToken,
+  DEFAULT_PUBLIC_URL,
+  defaultDbPath,
+  parseLinkTtl,
+  serverKeyPath,
+  signinLinkPrefix,
+  SqliteStore,
+  WebStore,
+  type PrincipalRecord,
+} from '../server/index.js';
+import { loadOrCreateServerKey } from '../server/keys.js';
+import type { TokenCreateOptions, TokenLinkOptions } from './program.js';
 
 /**
  * `gate token ...`: admin actions on the server host, directly on the database file (safe while
@@ -14,7 +27,8 @@ import type { TokenCreateOptions } from './program.js';
 function withStore<T>(db: string | undefined, use: (store: SqliteStore) => T): T {
   const file = resolve(db ?? defaultDbPath(gateHome()));
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(file);
+  // Principal changes go into the service's signed log, so they are signed with the server's key.
+  const store = new SqliteStore(file, { auditKey: loadOrCreateServerKey(serverKeyPath(gateHome())) });
   try {
     return use(store);
   } finally {
@@ -59,5 +73,27 @@ export async function tokenRevoke(nameOrId: string, opts: { db?: string }): Prom
     throw new GateError('USAGE', `no active principal or token named ${nameOrId}`, { hint: 'gate token list shows them' });
   }
   process.stderr.write(`gate: revoked ${revoked.name} (${revoked.id}); its tokens stop working immediately\n`);
+  return 0;
+}
+
+/**
+ * `gate token link NAME`: a one-time sign-in link to the web page, for a person who has no token
+ * at hand (or should not paste one into a browser). The link's secret is printed once, stored
+ * hashed, works once and expires. Opening it only shows a button; pressing it signs in.
+ */
+export async function tokenLink(name: string, opts: TokenLinkOptions): Promise<number> {
+  const ttlSeconds = parseLinkTtl(opts.ttl);
+  const prefix = signinLinkPrefix(opts.publicUrl ?? (process.env.GATE_SERVER || readUserConfig(gateHome()).serverUrl) ?? DEFAULT_PUBLIC_URL);
+  const link = withStore(opts.db, (store) => {
+    // The store's migrations create the link table; the web store writes it on its own connection.
+    const web = new WebStore(store.file);
+    try {
+      return web.createLink(name, ttlSeconds, Date.now());
+    } finally {
+      web.close();
+    }
+  });
+  process.stdout.write(`${prefix}${link.token}\n`);
+  process.stderr.write(`gate: one-time sign-in link for ${link.principal.name}, valid until ${new Date(link.expiresMs).toISOString()}; it works once\n`);
   return 0;
 }

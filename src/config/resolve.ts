@@ -13,9 +13,11 @@ export interface UserConfig {
   /** The approval service's public key (base64 SPKI), pinned by configuration instead of on first use. */
   readonly serverKey?: string;
   readonly identity?: { readonly name?: string; readonly kind?: RequesterKind };
+  /** Where this host's audit log lives (GATE_AUDIT_LOG overrides it). */
+  readonly auditLog?: string;
 }
 
-export const CONFIG_KEYS = ['policy', 'serverUrl', 'token', 'serverKey', 'identity.name', 'identity.kind'] as const;
+export const CONFIG_KEYS = ['policy', 'serverUrl', 'token', 'serverKey', 'identity.name', 'identity.kind', 'auditLog'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 const REQUESTER_KINDS: readonly RequesterKind[] = ['human', 'agent', 'ci'];
@@ -50,7 +52,7 @@ function checkConfig(data: unknown, file: string): UserConfig {
   };
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return bad('(top level)', 'an object');
   const raw = data as Record<string, unknown>;
-  const out: { policy?: string[]; serverUrl?: string; token?: string; serverKey?: string; identity?: { name?: string; kind?: RequesterKind } } = {};
+  const out: { policy?: string[]; serverUrl?: string; token?: string; serverKey?: string; auditLog?: string; identity?: { name?: string; kind?: RequesterKind } } = {};
   if (raw.policy !== undefined) {
     if (!Array.isArray(raw.policy) || !raw.policy.every((p) => typeof p === 'string' && p !== '')) bad('policy', 'a list of paths');
     out.policy = raw.policy as string[];
@@ -59,7 +61,7 @@ function checkConfig(data: unknown, file: string): UserConfig {
     if (typeof raw.serverUrl !== 'string') bad('serverUrl', 'a URL string');
     out.serverUrl = raw.serverUrl as string;
   }
-  for (const key of ['token', 'serverKey'] as const) {
+  for (const key of ['token', 'serverKey', 'auditLog'] as const) {
     if (raw[key] === undefined) continue;
     if (typeof raw[key] !== 'string' || raw[key] === '') bad(key, 'a non-empty string');
     out[key] = raw[key] as string;

@@ -9,7 +9,7 @@ import type { PolicySet } from './types.js';
  * Any mismatch or unreadable entry is a miss, never a guess. No hashing here: loading node:crypto
  * alone would cost the allow path ~2 ms.
  */
-const FORMAT = 4;
+const FORMAT = 5;
 
 type Stamp = string;
 

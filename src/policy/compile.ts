@@ -2,6 +2,7 @@ import type { Conditions } from './match.js';
 import { compilePatterns, type Pattern } from './pattern.js';
 import { BUILTIN_PROGRAMS, buildProgramSpec, type ProgramSpec } from './programs.js';
 import { parseDuration } from './duration.js';
+import { resolveNotify, withNotify } from './notify.js';
 import type { SignalName } from '../shell/signals.js';
 import type {
   AllowScriptDoc,
@@ -11,6 +12,8 @@ import type {
   ApprovalRequirement,
   ConditionsDoc,
   DecisionKind,
+  EscalateDoc,
+  Escalation,
   PolicySet,
   RequesterKind,
   SourceRef,
@@ -24,6 +27,8 @@ export interface CompiledRule {
   readonly decision: DecisionKind;
   readonly message: string | undefined;
   readonly approval: ApprovalRequirement;
+  /** Audit this rule's matches even when they are allowed. */
+  readonly audit: boolean;
   readonly source: SourceRef;
   readonly when: Conditions;
   /** Exceptions: the rule does not match where any of these holds. */
@@ -58,6 +63,7 @@ class LazyRule implements CompiledRule {
   readonly description: string | undefined;
   readonly decision: DecisionKind;
   readonly message: string | undefined;
+  readonly audit: boolean;
   readonly source: SourceRef;
   private programPatterns: readonly Pattern[] | null | undefined;
   private compiled: { when: Conditions; unless: readonly Conditions[]; approval: ApprovalRequirement } | undefined;
@@ -71,6 +77,7 @@ class LazyRule implements CompiledRule {
     this.description = doc.description;
     this.decision = doc.decision;
     this.message = doc.message;
+    this.audit = doc.audit === true;
     this.source = doc.source;
   }
 
@@ -181,10 +188,33 @@ export const BUILTIN_APPROVAL: ApprovalRequirement = {
 /** Applies defaults field by field; a rule's own setting replaces the default for that field. */
 export function resolveApproval(doc: ApprovalDoc | undefined, base: ApprovalRequirement): ApprovalRequirement {
   if (doc === undefined) return base;
+  const reauthSeconds = doc.reauth === undefined ? base.reauthSeconds : parseDuration(doc.reauth) ?? base.reauthSeconds;
   return {
     from: doc.from === undefined ? base.from : doc.from.map((a) => ({ group: a.group, count: a.count ?? 1 })),
     expiresSeconds: doc.expires === undefined ? base.expiresSeconds : parseDuration(doc.expires) ?? base.expiresSeconds,
     reasonRequired: doc.reason_required ?? base.reasonRequired,
     onBehalfMayApprove: doc.on_behalf_may_approve ?? base.onBehalfMayApprove,
+    ...withNotify(resolveNotify(doc.notify, base.notify)),
+    ...(reauthSeconds !== undefined ? { reauthSeconds } : {}),
+    ...withRemind(doc.remind_before === undefined ? base.remindBeforeSeconds : remindSeconds(doc.remind_before)),
+    ...withEscalation(doc.escalate === undefined ? base.escalate : resolveEscalation(doc.escalate)),
+  };
+}
+
+/** `false` and 0 turn the reminder off (0 s); a duration is its seconds. */
+const remindSeconds = (v: string | false | 0): number | undefined => (v === false || v === 0 ? 0 : parseDuration(v));
+
+const withRemind = (seconds: number | undefined): { remindBeforeSeconds?: number } => (seconds === undefined ? {} : { remindBeforeSeconds: seconds });
+
+const withEscalation = (escalate: Escalation | undefined): { escalate?: Escalation } => (escalate === undefined ? {} : { escalate });
+
+/** An escalation's own notify names only where the escalation is announced: no inheritance from the request's. */
+function resolveEscalation(doc: EscalateDoc): Escalation | undefined {
+  const afterSeconds = parseDuration(doc.after);
+  if (afterSeconds === undefined) return undefined;
+  return {
+    afterSeconds,
+    to: doc.to.map((a) => ({ group: a.group, count: a.count ?? 1 })),
+    ...withNotify(resolveNotify(doc.notify, undefined)),
   };
 }

@@ -2,8 +2,9 @@ import type { Signal } from '../shell/signals.js';
 import { programName, type Invocation } from '../shell/types.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { Subject, evaluate, type MatchContext } from './match.js';
+import { mergeNotify, withNotify } from './notify.js';
 import { NO, YES } from './tri.js';
-import { stricter, type ApprovalRequirement, type DecisionKind } from './types.js';
+import { stricter, type ApprovalRequirement, type DecisionKind, type Escalation } from './types.js';
 
 export interface RuleMatch {
   readonly rule: CompiledRule;
@@ -109,15 +110,56 @@ function candidates(policy: CompiledPolicy, program: string | undefined): readon
   return [...named, ...policy.anyProgram].sort((a, b) => a.ordinal - b.ordinal);
 }
 
-/** Several approve rules at once: every group's count is required, the shortest expiry holds. */
+/**
+ * Several approve rules at once: every group's count is required, the shortest expiry and re-auth
+ * window hold, the earliest reminder is sent, and an escalation survives only if every rule has
+ * one (see mergeEscalations).
+ */
 export function mergeApprovals(list: readonly ApprovalRequirement[], fallback: ApprovalRequirement): ApprovalRequirement {
   if (list.length === 0) return fallback;
   const counts = new Map<string, number>();
   for (const req of list) for (const { group, count } of req.from) counts.set(group, Math.max(counts.get(group) ?? 0, count));
+  const reauth = list.flatMap((r) => (r.reauthSeconds === undefined ? [] : [r.reauthSeconds]));
   return {
     from: [...counts].map(([group, count]) => ({ group, count })),
     expiresSeconds: Math.min(...list.map((r) => r.expiresSeconds)),
     reasonRequired: list.some((r) => r.reasonRequired),
     onBehalfMayApprove: list.every((r) => r.onBehalfMayApprove),
+    ...withNotify(mergeNotify(list.map((r) => r.notify))),
+    ...(reauth.length > 0 ? { reauthSeconds: Math.min(...reauth) } : {}),
+    ...mergeRemind(list.map((r) => r.remindBeforeSeconds)),
+    ...mergeEscalations(list.map((r) => r.escalate)),
+  };
+}
+
+/**
+ * The earliest reminder wins (the longest lead); the reminder is off only if every rule turns it
+ * off; an explicit lead beats the default one. A reminder only ever adds a message, so the most
+ * eager setting is the safe one.
+ */
+function mergeRemind(leads: readonly (number | undefined)[]): { remindBeforeSeconds?: number } {
+  const explicit = leads.filter((s): s is number => s !== undefined && s > 0);
+  if (explicit.length > 0) return { remindBeforeSeconds: Math.max(...explicit) };
+  if (leads.some((s) => s === undefined)) return {};
+  return { remindBeforeSeconds: 0 };
+}
+
+/**
+ * An escalation is an easier path, so merging must never add one: if any requirement has none,
+ * the merged one has none. If all have one, the merged escalation demands every escalation group
+ * (the largest count of each) and waits for the latest delay, so meeting it meets each rule's own
+ * escalation; its announcements go to every destination named.
+ */
+export function mergeEscalations(list: readonly (Escalation | undefined)[]): { escalate?: Escalation } {
+  if (list.length === 0 || list.some((e) => e === undefined)) return {};
+  const all = list as readonly Escalation[];
+  const counts = new Map<string, number>();
+  for (const e of all) for (const { group, count } of e.to) counts.set(group, Math.max(counts.get(group) ?? 0, count));
+  return {
+    escalate: {
+      afterSeconds: Math.max(...all.map((e) => e.afterSeconds)),
+      to: [...counts].map(([group, count]) => ({ group, count })),
+      ...withNotify(mergeNotify(all.map((e) => e.notify))),
+    },
   };
 }

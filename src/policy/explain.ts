@@ -37,5 +37,6 @@ function triText(value: Tri): string {
 export function describeApproval(decision: Extract<Decision, { kind: 'approve' }>): string {
   const a = decision.approval;
   const who = a.from.length === 0 ? '1 approval from any approver other than the requester' : a.from.map((f) => `${f.count} from ${f.group}`).join(' and ');
-  return `${who}; expires after ${formatDuration(a.expiresSeconds)}${a.reasonRequired ? '; a reason is required' : ''}`;
+  const reauth = a.reauthSeconds === undefined ? '' : `; approvers on the web must have signed in within ${formatDuration(a.reauthSeconds)}`;
+  return `${who}; expires after ${formatDuration(a.expiresSeconds)}${a.reasonRequired ? '; a reason is required' : ''}${reauth}`;
 }

@@ -13,7 +13,11 @@ function getValidator(): ValidateFunction {
 
 /** Checks one file against the committed JSON Schema; every problem, located, in one pass. */
 export function checkSchema(file: ParsedFile): PolicyIssue[] {
-  const validate = getValidator();
+  return schemaIssues(getValidator(), file);
+}
+
+/** Any YAML file against any compiled schema (also the server's config): located, summarized issues. */
+export function schemaIssues(validate: ValidateFunction, file: Pick<ParsedFile, 'display' | 'doc' | 'lines' | 'data'>): PolicyIssue[] {
   if (validate(file.data)) return [];
   return summarize(validate.errors ?? []).map(({ path, key, message }) => ({
     file: file.display,

@@ -43,11 +43,35 @@ export interface ApproverDoc {
   readonly count?: number;
 }
 
+/**
+ * Where the approval service announces a request: Slack channels, and names of Teams / webhook
+ * destinations defined in the server's config (their URLs are secrets, so policies only name them).
+ */
+export interface NotifyDoc {
+  readonly slack?: readonly string[];
+  readonly teams?: readonly string[];
+  readonly webhook?: readonly string[];
+}
+
 export interface ApprovalDoc {
   readonly from?: readonly ApproverDoc[];
   readonly expires?: string;
   readonly reason_required?: boolean;
   readonly on_behalf_may_approve?: boolean;
+  readonly notify?: NotifyDoc;
+  /** Approving needs a sign-in this recent, e.g. 10m (high-risk rules); Slack clicks are sent to the web page. */
+  readonly reauth?: string;
+  /** Remind the channels this long before expiry, e.g. 5m; false or 0 turns the reminder off. */
+  readonly remind_before?: string | false | 0;
+  /** After a delay, a second group may satisfy the requirement instead (see docs/policy.md). */
+  readonly escalate?: EscalateDoc;
+}
+
+export interface EscalateDoc {
+  readonly after: string;
+  readonly to: readonly ApproverDoc[];
+  /** Where the escalation is announced (a new post); absent: only the existing messages change. */
+  readonly notify?: NotifyDoc;
 }
 
 /** A sample command: shell text, or an exact argv list, with the context it runs in. */
@@ -67,6 +91,8 @@ export interface RuleDoc extends ConditionsDoc {
   readonly decision: DecisionKind;
   readonly message?: string;
   readonly approval?: ApprovalDoc;
+  /** Record commands this rule matches in the audit log even when they are allowed. */
+  readonly audit?: boolean;
   readonly unless?: ConditionsDoc | readonly ConditionsDoc[];
   readonly match?: readonly ExampleDoc[];
   readonly not_match?: readonly ExampleDoc[];
@@ -108,6 +134,8 @@ export interface PolicyFileDoc {
   readonly include?: readonly string[];
   readonly defaults?: {
     readonly unmatched?: DecisionKind;
+    /** Record every allowed command in the audit log (denied and approved ones always are). */
+    readonly audit_allowed?: boolean;
     readonly approval?: ApprovalDoc;
     /** Decision for every fail-closed signal of the shell analysis (default approve). */
     readonly fail_closed?: FailClosedDecision;
@@ -133,12 +161,34 @@ export interface ApprovalRequirement {
   readonly expiresSeconds: number;
   readonly reasonRequired: boolean;
   readonly onBehalfMayApprove: boolean;
+  /** Destinations named by the rules that asked (each kind merged); absent: the server's defaults. */
+  readonly notify?: NotifyTargets;
+  /** Seconds; absent when no rule asks for a fresh sign-in. */
+  readonly reauthSeconds?: number;
+  /** Seconds before expiry; 0: no reminder; absent: the default lead (see server/reminders). */
+  readonly remindBeforeSeconds?: number;
+  /** An alternative quorum that counts once the request has waited `afterSeconds`. */
+  readonly escalate?: Escalation;
+}
+
+export interface Escalation {
+  readonly afterSeconds: number;
+  readonly to: readonly { readonly group: string; readonly count: number }[];
+  readonly notify?: NotifyTargets;
+}
+
+export interface NotifyTargets {
+  readonly slack: readonly string[];
+  readonly teams: readonly string[];
+  readonly webhook: readonly string[];
 }
 
 /** The merged, validated policy set: plain JSON, so it can be cached between runs. */
 export interface PolicySet {
   readonly files: readonly { readonly path: string; readonly sha256: string }[];
   readonly unmatched: DecisionKind;
+  /** Some file asked for every allowed command to be audited. */
+  readonly auditAllowed: boolean;
   readonly defaultApproval: ApprovalRequirement;
   /** Decision for signals without their own entry; across files the strictest wins. */
   readonly failClosed: FailClosedDecision;

@@ -71,6 +71,21 @@ function checkSemantics(file: ParsedFile, doc: PolicyFileDoc): PolicyIssue[] {
     if (a?.expires !== undefined && parseDuration(a.expires) === undefined) {
       issues.push(issueAt(file, [...path, 'expires'], `invalid duration "${a.expires}"; use e.g. 90s, 15m, 1h30m, 2d`));
     }
+    if (a?.reauth !== undefined && parseDuration(a.reauth) === undefined) {
+      issues.push(issueAt(file, [...path, 'reauth'], `invalid duration "${a.reauth}"; use e.g. 5m, 10m, 1h`));
+    }
+    if (typeof a?.remind_before === 'string' && parseDuration(a.remind_before) === undefined) {
+      issues.push(issueAt(file, [...path, 'remind_before'], `invalid duration "${a.remind_before}"; use e.g. 5m, or false for no reminder`));
+    }
+    if (a?.escalate !== undefined) {
+      const after = parseDuration(a.escalate.after);
+      const expires = a.expires === undefined ? undefined : parseDuration(a.expires);
+      if (after === undefined) issues.push(issueAt(file, [...path, 'escalate', 'after'], `invalid duration "${a.escalate.after}"; use e.g. 10m`));
+      // An escalation due at or after the expiry could never take effect: a silent no-op is a trap.
+      else if (expires !== undefined && after >= expires) {
+        issues.push(issueAt(file, [...path, 'escalate', 'after'], `escalate.after (${a.escalate.after}) must be shorter than expires (${a.expires})`));
+      }
+    }
   };
   checkApproval(doc.defaults?.approval, ['defaults', 'approval']);
   // The schema already rejects these; checked again because a signal must never allow.
@@ -110,6 +125,7 @@ function duplicateIds(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]
 
 function mergeFiles(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]): PolicySet {
   let unmatched: DecisionKind | undefined;
+  let auditAllowed = false;
   const approvals = [];
   const programs: Record<string, { value_options: string[]; flag_options: string[]; optional_value_options: string[]; long_option_prefixes: boolean; single_dash_long_options: boolean }> = Object.create(null);
   const rules: PolicySet['rules'][number][] = [];
@@ -119,6 +135,7 @@ function mergeFiles(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]):
   const allowScripts: PolicySet['allowScripts'][number][] = [];
   const wrappers: WrapperDoc[] = [];
   for (const { file, doc } of files) {
+    auditAllowed ||= doc.defaults?.audit_allowed === true;
     if (doc.defaults?.unmatched !== undefined) unmatched = unmatched === undefined ? doc.defaults.unmatched : stricter(unmatched, doc.defaults.unmatched);
     // Fail-closed decisions: a file's per-signal entry overrides its own fail_closed; across
     // files the strictest wins, so a file can make a signal stricter, never looser.
@@ -152,6 +169,7 @@ function mergeFiles(files: readonly { file: ParsedFile; doc: PolicyFileDoc }[]):
   return {
     files: fileList,
     unmatched: unmatched ?? 'allow',
+    auditAllowed,
     defaultApproval: mergeApprovals(approvals, BUILTIN_APPROVAL),
     failClosed,
     signals: { ...signals },
@@ -175,8 +193,8 @@ function copyWrapper(doc: WrapperDoc): WrapperDoc {
 
 /** Copies known keys only, so nothing but validated fields reaches the matcher. */
 function copyRule(rule: RuleDoc): RuleDoc {
-  const { id, description, decision, message, approval, program, subcommand, flags, options, args, env, cwd, requester, unless, match, not_match } = rule;
-  const out: Record<string, unknown> = { id, description, decision, message, approval, program, subcommand, flags, options, args, env, cwd, requester, unless, match, not_match };
+  const { id, description, decision, message, approval, audit, program, subcommand, flags, options, args, env, cwd, requester, unless, match, not_match } = rule;
+  const out: Record<string, unknown> = { id, description, decision, message, approval, audit, program, subcommand, flags, options, args, env, cwd, requester, unless, match, not_match };
   for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key];
   return out as unknown as RuleDoc;
 }

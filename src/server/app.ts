@@ -12,11 +12,13 @@ import {
   parseOutcomeBody,
   parseReplyBody,
 } from './bodies.js';
+import { auditRoutes } from './audit-routes.js';
 import { ApiError, badRequest } from './errors.js';
 import type { Action } from './lifecycle.js';
 import type { ApprovalService } from './service.js';
 import type { StreamRegistry } from './sse.js';
 import type { PrincipalRecord } from './types.js';
+import { createWebApp, type WebOptions } from './web/routes.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -39,6 +41,10 @@ export interface AppOptions {
   readonly version: string;
   /** Where unexpected errors are reported (never to the client). */
   readonly logError?: (line: string) => void;
+  /** Routes outside /v1 that authenticate their own way (Slack's signed interactions), mounted at the root. */
+  readonly extraRoutes?: readonly Hono[];
+  /** The approvers' web page (src/server/web/); absent: the JSON API alone. */
+  readonly web?: WebOptions;
 }
 
 /**
@@ -106,7 +112,12 @@ export function createApp(service: ApprovalService, streams: StreamRegistry, opt
     return c.json(service.act(c.get('principal'), c.req.param('id'), action));
   });
 
+  v1.route('/audit', auditRoutes(service.audit));
+
   app.route(API_PREFIX, v1);
+  // Before the web app: its session and CSRF middleware must never see Slack's signed posts.
+  for (const routes of options.extraRoutes ?? []) app.route('/', routes);
+  if (options.web !== undefined) app.route('/', createWebApp(service, streams, { logError, ...options.web }));
   return app;
 }
 

@@ -4,7 +4,9 @@ import type {
   ClientDecision,
   CommandSpec,
   CreateRequestBody,
+  EscalationWire,
   ExecutionOutcome,
+  LogHeadWire,
   RequestContext,
 } from '../approval/protocol.js';
 import { ApiError, badRequest } from './errors.js';
@@ -45,12 +47,21 @@ const context: Check<RequestContext> = object<ContextRequired, Omit<RequestConte
   { on_behalf_of: NAME, reason: TEXT, environment: str({ max: 100 }), ci },
 );
 
-export const requirement: Check<ApprovalRequirementWire> = object<ApprovalRequirementWire>({
-  from: list(object({ group: GROUP, count: int(1, 100) }), { max: 50 }),
-  expires_seconds: int(1, MAX_EXPIRES),
-  reason_required: bool,
-  on_behalf_may_approve: bool,
-});
+const approvers = list(object({ group: GROUP, count: int(1, 100) }), { max: 50 });
+
+/** A client may state an escalation; the server only ever lets it make its own stricter (evaluate.ts). */
+const escalation: Check<EscalationWire> = object<Omit<EscalationWire, 'notify'>>({ after_seconds: int(1, MAX_EXPIRES), to: approvers });
+
+type RequirementOptional = 'reauth_seconds' | 'remind_before_seconds' | 'escalate';
+export const requirement: Check<ApprovalRequirementWire> = object<Omit<ApprovalRequirementWire, RequirementOptional | 'notify'>, Pick<ApprovalRequirementWire, RequirementOptional>>(
+  {
+    from: approvers,
+    expires_seconds: int(1, MAX_EXPIRES),
+    reason_required: bool,
+    on_behalf_may_approve: bool,
+  },
+  { reauth_seconds: int(1, MAX_EXPIRES), remind_before_seconds: int(0, MAX_EXPIRES), escalate: escalation },
+);
 
 const clientDecision: Check<ClientDecision> = object<ClientDecision>({
   decision: oneOf(['allow', 'approve', 'deny'] as const),
@@ -59,9 +70,15 @@ const clientDecision: Check<ClientDecision> = object<ClientDecision>({
   policy_digest: str({ max: 200 }),
 });
 
+export const logHead: Check<LogHeadWire> = object<LogHeadWire>({
+  log_id: str({ pattern: /^[0-9a-f]{16}$/, what: '16 hex digits (the log key id)' }),
+  seq: int(0, Number.MAX_SAFE_INTEGER),
+  hash: str({ pattern: /^[0-9a-f]{64}$/, what: 'a hex SHA-256' }),
+});
+
 const createBody: Check<CreateRequestBody> = object<Omit<CreateRequestBody, 'log_head'>, Pick<CreateRequestBody, 'log_head'>>(
   { command, context, client_decision: clientDecision },
-  { log_head: object({ seq: int(0, Number.MAX_SAFE_INTEGER), hash: str({ min: 1, max: 200 }) }) },
+  { log_head: logHead },
 );
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash']);
@@ -106,9 +123,9 @@ export const parseClaimBody = (body: unknown): { receipt_id: string } => parseBo
 
 export const parseOutcomeBody = (body: unknown): ExecutionOutcome =>
   parseBody(
-    object<Omit<ExecutionOutcome, 'signal'>, Pick<ExecutionOutcome, 'signal'>>(
+    object<Omit<ExecutionOutcome, 'signal' | 'log_head'>, Pick<ExecutionOutcome, 'signal' | 'log_head'>>(
       { exit_code: int(-(2 ** 31), 2 ** 31 - 1), duration_ms: num(0, Number.MAX_SAFE_INTEGER) },
-      { signal: str({ min: 1, max: 32 }) },
+      { signal: str({ min: 1, max: 32 }), log_head: logHead },
     ),
     body,
   );

@@ -6,6 +6,8 @@ import { parseDuration } from '../policy/duration.js';
 export const serverDir = (home: string): string => join(home, 'server');
 export const defaultDbPath = (home: string): string => join(serverDir(home), 'gate.db');
 export const serverKeyPath = (home: string): string => join(serverDir(home), 'server-key.pem');
+/** The server config file `gate serve` reads when there is one and --config names none. */
+export const serverConfigPath = (home: string): string => join(serverDir(home), 'config.yaml');
 
 /** `host:port`, `[v6]:port` or `:port`; port 0 asks the OS for a free one. */
 export function parseListen(text: string): { host: string; port: number } {

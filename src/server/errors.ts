@@ -5,6 +5,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   reason_required: 400,
   unauthenticated: 401,
+  reauth_required: 401,
   forbidden: 403,
   self_approval: 403,
   agent_cannot_approve: 403,

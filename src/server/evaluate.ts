@@ -1,7 +1,7 @@
-import type { ApprovalRequirementWire, ClientDecision, CommandSpec, PrincipalKind, RuleRef } from '../approval/protocol.js';
+import type { ApprovalRequirementWire, ClientDecision, CommandSpec, NotifyTargetsWire, PrincipalKind, RuleRef } from '../approval/protocol.js';
 import { mergeApprovals } from '../policy/decide.js';
 import { decideAnalysis, type ApprovalRequirement, type CompiledPolicy, type Decision } from '../policy/index.js';
-import { stricter, type RuleDoc } from '../policy/types.js';
+import { stricter, type NotifyTargets, type RuleDoc } from '../policy/types.js';
 import { analyzeArgvSync, analyzeTextSync } from '../shell/analyze.js';
 import { wordText, type Analysis } from '../shell/types.js';
 
@@ -28,6 +28,12 @@ export const toWire = (r: ApprovalRequirement): ApprovalRequirementWire => ({
   expires_seconds: r.expiresSeconds,
   reason_required: r.reasonRequired,
   on_behalf_may_approve: r.onBehalfMayApprove,
+  ...notifyWire(r.notify),
+  ...(r.reauthSeconds !== undefined ? { reauth_seconds: r.reauthSeconds } : {}),
+  ...(r.remindBeforeSeconds !== undefined ? { remind_before_seconds: r.remindBeforeSeconds } : {}),
+  ...(r.escalate !== undefined
+    ? { escalate: { after_seconds: r.escalate.afterSeconds, to: r.escalate.to.map((t) => ({ group: t.group, count: t.count })), ...notifyWire(r.escalate.notify) } }
+    : {}),
 });
 
 const fromWire = (r: ApprovalRequirementWire): ApprovalRequirement => ({
@@ -35,7 +41,22 @@ const fromWire = (r: ApprovalRequirementWire): ApprovalRequirement => ({
   expiresSeconds: r.expires_seconds,
   reasonRequired: r.reason_required,
   onBehalfMayApprove: r.on_behalf_may_approve,
+  // No notify and no reminder: where and when a request is announced is the server's choice.
+  ...(r.reauth_seconds !== undefined ? { reauthSeconds: r.reauth_seconds } : {}),
+  // A client's escalation is kept only to be merged: mergeApprovals drops it unless the server's
+  // requirement has one too, and then it can only make the escalation stricter. Its notify is dropped.
+  ...(r.escalate !== undefined ? { escalate: { afterSeconds: r.escalate.after_seconds, to: r.escalate.to.map((t) => ({ group: t.group, count: t.count })) } } : {}),
 });
+
+/** Only the kinds that name something, so a requirement without destinations has no `notify`. */
+function notifyWire(n: NotifyTargets | undefined): { notify?: NotifyTargetsWire } {
+  if (n === undefined) return {};
+  const wire: { slack?: string[]; teams?: string[]; webhook?: string[] } = {};
+  if (n.slack.length > 0) wire.slack = [...n.slack];
+  if (n.teams.length > 0) wire.teams = [...n.teams];
+  if (n.webhook.length > 0) wire.webhook = [...n.webhook];
+  return Object.keys(wire).length === 0 ? {} : { notify: wire };
+}
 
 export function evaluateRequest(policy: CompiledPolicy, input: EvaluationInput): Evaluation {
   // The same analysis as the client's: every layer, wrapper and fail-closed signal. The server has

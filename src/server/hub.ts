@@ -16,6 +16,13 @@ export function sseFrame(event: StoredEvent): Uint8Array {
  */
 export class EventHub {
   private readonly topics = new Map<string, Set<Listener>>();
+  private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
+
+  /** Every published batch (one committed transition), e.g. for notifications; returns the unsubscribe. */
+  tap(listener: (events: readonly StoredEvent[]) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
 
   subscribe(requestId: string, listener: Listener): () => void {
     let set = this.topics.get(requestId);
@@ -35,6 +42,8 @@ export class EventHub {
       // Copy: a listener that ends its stream unsubscribes while we iterate.
       for (const listener of [...set]) listener(event, frame);
     }
+    // After the streams: waiting clients hear first; taps queue their own (slower) work.
+    if (events.length > 0) for (const tap of this.taps) tap(events);
   }
 
   subscribers(requestId: string): number {

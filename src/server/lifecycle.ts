@@ -1,6 +1,7 @@
 import type { CreateRequestBody, ExecutionOutcome, RequestStatus } from '../approval/protocol.js';
 import { commandDigest } from '../approval/digest.js';
-import { checkMayDecide, isRequester, quorum, samePerson } from './approvers.js';
+import { checkMayDecide, isRequester, quorumMet, samePerson } from './approvers.js';
+import { formatDuration } from '../policy/duration.js';
 import { addSeconds, iso } from './clock.js';
 import { ApiError, badRequest } from './errors.js';
 import type { Evaluation } from './evaluate.js';
@@ -34,6 +35,11 @@ export interface StepDeps {
   readonly newQuestionId: () => string;
   /** How approvals arrived (api, slack, web); recorded with each vote. */
   readonly channel: string;
+  /**
+   * When the actor last proved who they are on this channel (epoch ms), for rules with
+   * `reauth_seconds`; absent when the channel cannot tell (a Slack click).
+   */
+  readonly authenticatedMs?: number;
 }
 
 /** A step's result. A refusal may still carry a transition: an expiry noticed on the way. */
@@ -119,26 +125,27 @@ function apply(r: RequestRecord, actor: PrincipalRecord, action: Action, deps: S
   const at = iso(deps.now);
   switch (action.type) {
     case 'approve': {
-      checkMayDecide(actor, r);
+      checkMayDecide(actor, r, deps.now);
       requireStatus(r, 'pending');
       requireNoVote(r, actor);
+      requireFreshSignIn(r, deps);
       const approvals = [
         ...r.approvals,
         { approver: actor.name, kind: actor.kind, groups: [...actor.groups], channel: deps.channel, at, ...(action.comment ? { comment: action.comment } : {}) },
       ];
       const voted: RequestRecord = { ...r, approvals };
-      if (!quorum(r.requirement, approvals).met) return { next: voted, events: ['approval'] };
+      if (!quorumMet(r, approvals, deps.now)) return { next: voted, events: ['approval'] };
       const decided: RequestRecord = { ...voted, status: 'approved', decided_at: at };
       const receipt = issueReceipt(decided, deps.now, deps.receiptTtlSeconds, deps.newReceiptId(), deps.signer);
       return { next: { ...decided, receipt }, events: ['approval', 'approved'] };
     }
     case 'deny':
-      checkMayDecide(actor, r);
+      checkMayDecide(actor, r, deps.now);
       requireStatus(r, 'pending');
       requireNoVote(r, actor);
       return { next: { ...r, status: 'denied', decided_at: at, denial: { by: actor.name, reason: action.reason, at, by_policy: false } }, events: ['denied'] };
     case 'ask':
-      checkMayDecide(actor, r);
+      checkMayDecide(actor, r, deps.now);
       requireStatus(r, 'pending');
       return { next: { ...r, questions: [...r.questions, { id: deps.newQuestionId(), by: actor.name, question: action.question, at }] }, events: ['question'] };
     case 'reply': {
@@ -190,6 +197,22 @@ function requireStatus(r: RequestRecord, status: RequestStatus): void {
 
 function requireNoVote(r: RequestRecord, actor: PrincipalRecord): void {
   if (r.approvals.some((a) => samePerson(a.approver, actor.name))) throw new ApiError('already_voted', `${actor.name} already approved ${r.id}`);
+}
+
+/**
+ * High-risk rules (`reauth_seconds`): an approval counts only from someone who proved who they are
+ * within the window. Only approving: a denial or a question can do no harm.
+ */
+function requireFreshSignIn(r: RequestRecord, deps: StepDeps): void {
+  const window = r.requirement.reauth_seconds;
+  if (window === undefined) return;
+  // Whole seconds, as the web page counts them (web/reauth.ts), so both agree on the boundary.
+  const age = deps.authenticatedMs === undefined ? undefined : Math.floor((deps.now.getTime() - deps.authenticatedMs) / 1000);
+  if (age !== undefined && age <= window) return;
+  throw new ApiError(
+    'reauth_required',
+    `approving ${r.id} needs a sign-in within the last ${formatDuration(window)}${deps.authenticatedMs === undefined ? ` and ${deps.channel} cannot prove one` : ''}: sign in again on the web page, or use \`gate approve ${r.id}\``,
+  );
 }
 
 function requireRequester(r: RequestRecord, actor: PrincipalRecord, verb: string): void {

@@ -2,8 +2,11 @@ import type { ApprovalRequest } from '../approval/protocol.js';
 import { progress } from './approvers.js';
 import type { RequestRecord } from './types.js';
 
-/** The wire form of a stored request: what clients and event streams see (no server-only fields). */
-export function toApprovalRequest(r: RequestRecord, publicUrl: string): ApprovalRequest {
+/**
+ * The wire form of a stored request: what clients and event streams see (no server-only fields).
+ * `now` is when it is rendered: the progress of an escalated request names the escalation.
+ */
+export function toApprovalRequest(r: RequestRecord, publicUrl: string, now: Date = new Date()): ApprovalRequest {
   return {
     id: r.id,
     status: r.status,
@@ -21,7 +24,7 @@ export function toApprovalRequest(r: RequestRecord, publicUrl: string): Approval
     ...(r.receipt !== undefined ? { receipt: r.receipt } : {}),
     ...(r.outcome !== undefined ? { outcome: r.outcome } : {}),
     ...(r.decided_at !== undefined ? { decided_at: r.decided_at } : {}),
-    progress: progress(r),
+    progress: progress(r, now),
     url: `${publicUrl}/requests/${r.id}`,
   };
 }

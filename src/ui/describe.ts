@@ -1,4 +1,4 @@
-import { displayCommand } from '../cli/output.js';
+import { displayCommand } from '../display.js';
 import type { ApprovalRequest } from '../approval/protocol.js';
 import type { JsonValue } from '../json.js';
 import type { WaitUpdate } from './updates.js';

@@ -1,4 +1,4 @@
-import { sanitize } from '../cli/output.js';
+import { sanitize } from '../display.js';
 import { describe } from './describe.js';
 import type { WaitReporter, WaitUpdate } from './updates.js';
 

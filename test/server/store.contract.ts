@@ -47,6 +47,44 @@ export function runStoreContract(name: string, fresh: () => { open: () => Store;
     );
 
     it(
+      'principals by name: only the active one of that exact name',
+      withStore((store) => {
+        const alice = human(store, 'alice', ['sre']);
+        expect(store.principalByName('alice')).toEqual(alice);
+        expect(store.principalByName('Alice')).toBeUndefined();
+        expect(store.principalByName('bob')).toBeUndefined();
+        store.revokePrincipal('alice', '2030-01-02T00:00:00.000Z');
+        expect(store.principalByName('alice')).toBeUndefined();
+        const again = human(store, 'alice');
+        expect(store.principalByName('alice')?.id).toBe(again.id);
+      }),
+    );
+
+    it(
+      'the notification outbox: rows added once, due while they have work, saved as given',
+      withStore((store) => {
+        const bot = human(store, 'bot');
+        store.insertRequest(rendered(pendingRecord('req_o', bot), ['created']));
+        store.outbox.add('req_o', 'slack', ['C1', 'C2'], '2030-01-01T00:00:00.000Z');
+        const [first] = store.outbox.due(0, 10);
+        expect(store.outbox.due(0, 10).map((r) => [r.target, r.state, r.last_seq, r.status])).toEqual([
+          ['C1', 'new', 1, 'pending'],
+          ['C2', 'new', 1, 'pending'],
+        ]);
+        store.outbox.save({ ...first!, state: 'posted', ref: '{"ts":"1"}', rendered_seq: 1 });
+        // Adding again keeps what was delivered.
+        store.outbox.add('req_o', 'slack', ['C1'], '2030-01-01T00:00:01.000Z');
+        expect(store.outbox.rows('req_o').find((r) => r.target === 'C1')).toMatchObject({ state: 'posted', ref: '{"ts":"1"}' });
+        // Posted and current while pending: nothing to do for C1.
+        expect(store.outbox.due(0, 10).map((r) => r.target)).toEqual(['C2']);
+        store.outbox.save({ ...store.outbox.rows('req_o')[1]!, next_attempt_ms: 5_000 });
+        expect(store.outbox.due(4_999, 10)).toEqual([]);
+        expect(store.outbox.nextAttempt(0)).toBe(5_000);
+        expect(store.outbox.due(5_000, 10).map((r) => r.target)).toEqual(['C2']);
+      }),
+    );
+
+    it(
       'a request round-trips with its first events numbered from 1',
       withStore((store) => {
         const bot = human(store, 'bot');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/store/driver.js';
+import { MIGRATIONS } from '../../src/server/store/migrations.js';
 import { SqliteStore } from '../../src/server/store/sqlite.js';
 import { loadOrCreateServerKey } from '../../src/server/keys.js';
 import { runStoreContract } from './store.contract.js';
@@ -30,7 +31,7 @@ describe('SqliteStore specifics', () => {
     const db = openDatabase(file);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 1 });
+      expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: MIGRATIONS.length });
     } finally {
       db.close();
     }

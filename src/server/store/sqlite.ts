@@ -1,10 +1,14 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Transaction } from 'better-sqlite3';
 import type { ApprovalRecord, PrincipalKind, Question, RequestStatus } from '../../approval/protocol.js';
+import type { JsonValue } from '../../json.js';
+import type { SigningKey } from '../../crypto/signing-key.js';
+import { SqliteAudit } from '../audit-sqlite.js';
 import { newPrincipalId, newTokenId } from '../ids.js';
 import type { PrincipalRecord, RequestRecord } from '../types.js';
 import { openDatabase, type Database } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteOutbox } from './outbox-sqlite.js';
 import { StoreError, type NewPrincipal, type RenderedTransition, type Store, type StoredEvent } from './store.js';
 
 /**
@@ -15,11 +19,17 @@ import { StoreError, type NewPrincipal, type RenderedTransition, type Store, typ
  * every commit durable before we answer, so `kill -9` or a power cut loses no decision.
  */
 export class SqliteStore implements Store {
+  readonly outbox: SqliteOutbox;
+  readonly audit: SqliteAudit;
   private readonly db: Database;
   private readonly sql: ReturnType<typeof prepare>;
   private readonly transactFn: Transaction<(id: string, change: Change) => TransactResult | undefined>;
 
-  constructor(readonly file: string) {
+  /** `auditKey`: the server key, which signs the service's own log; without it no log is kept (tests, read-only tools). */
+  constructor(
+    readonly file: string,
+    options: { readonly auditKey?: SigningKey } = {},
+  ) {
     // Token hashes and commands live here: create the file owner-only before SQLite opens it
     // (SQLite gives the -wal and -shm files the same permissions).
     if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
@@ -29,6 +39,13 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.sql = prepare(this.db);
+    this.outbox = new SqliteOutbox(this.db);
+    try {
+      this.audit = new SqliteAudit(this.db, options.auditKey);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.transactFn = this.db.transaction((id: string, change: Change): TransactResult | undefined => {
       const current = this.read(id);
       if (current === undefined) return undefined;
@@ -45,6 +62,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.sql.insertPrincipal.run(record.id, record.name, record.kind, JSON.stringify(record.groups), at);
         this.sql.insertToken.run(newTokenId(), record.id, input.tokenHash, at);
+        this.audit.append('service.principal', { action: 'created', id: record.id, name: record.name, kind: record.kind, groups: record.groups }, at);
       }).immediate();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((error as Error).message).includes('principals.name')) {
@@ -60,6 +78,11 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : principalFromRow(row);
   }
 
+  principalByName(name: string): PrincipalRecord | undefined {
+    const row = this.sql.principalByName.get(name) as PrincipalRow | undefined;
+    return row === undefined ? undefined : principalFromRow(row);
+  }
+
   listPrincipals(): PrincipalRecord[] {
     return (this.sql.listPrincipals.all() as PrincipalRow[]).map(principalFromRow);
   }
@@ -70,6 +93,7 @@ export class SqliteStore implements Store {
       if (row === undefined) return undefined;
       this.sql.revokePrincipal.run(at, row.id);
       this.sql.revokeTokens.run(at, row.id);
+      this.audit.append('service.principal', { action: 'revoked', id: row.id, name: row.name, kind: row.kind, groups: JSON.parse(row.groups) as string[] }, at);
       return { ...principalFromRow(row), revoked_at: at };
     }).immediate();
   }
@@ -205,6 +229,7 @@ export class SqliteStore implements Store {
       seq += 1;
       const data = JSON.stringify({ seq, type, at: t.at, request: t.snapshot });
       this.sql.insertEvent.run(r.id, seq, type, t.at, data);
+      this.audit.append('service.event', { request_id: r.id, type, event_seq: seq, request: t.snapshot as unknown as JsonValue }, t.at);
       return { request_id: r.id, seq, type, at: t.at, data };
     });
     this.sql.updateRequest.run(r.status, r.decided_at ?? null, json(r.denial), json(r.receipt), json(r.outcome), seq, r.id);
@@ -240,6 +265,7 @@ function prepare(db: Database) {
        WHERE t.hash = ? AND t.revoked_at IS NULL AND p.revoked_at IS NULL`,
     ),
     listPrincipals: db.prepare('SELECT * FROM principals ORDER BY created_at, name'),
+    principalByName: db.prepare('SELECT * FROM principals WHERE name = ? AND revoked_at IS NULL'),
     findActivePrincipal: db.prepare(
       `SELECT * FROM principals WHERE revoked_at IS NULL
        AND (name = ? OR id = ? OR id = (SELECT principal_id FROM tokens WHERE id = ?))`,
@@ -273,22 +299,23 @@ function prepare(db: Database) {
   };
 }
 
-interface PrincipalRow {
+/** A principals row as selected with `SELECT *`; shared with the web page's session store. */
+export interface PrincipalRow {
   id: string;
   name: string;
   kind: PrincipalKind;
   groups: string;
   created_at: string;
-  revoked_at: string | null;
+  revoked_at?: string | null;
 }
 
-const principalFromRow = (row: PrincipalRow): PrincipalRecord => ({
+export const principalFromRow = (row: PrincipalRow): PrincipalRecord => ({
   id: row.id,
   name: row.name,
   kind: row.kind,
   groups: JSON.parse(row.groups) as string[],
   created_at: row.created_at,
-  ...(row.revoked_at !== null ? { revoked_at: row.revoked_at } : {}),
+  ...(row.revoked_at !== null && row.revoked_at !== undefined ? { revoked_at: row.revoked_at } : {}),
 });
 
 interface RequestRow {

@@ -1,5 +1,7 @@
 import type { ApprovalRequest, PrincipalKind, RequestEventType, RequestStatus } from '../../approval/protocol.js';
 import type { PrincipalRecord, RequestRecord, Transition } from '../types.js';
+import type { AuditStore } from '../audit-store.js';
+import type { Outbox } from './outbox.js';
 
 /**
  * Everything the approval service persists. Every backend must pass test/server/store.contract.ts.
@@ -13,6 +15,8 @@ export interface Store {
   addPrincipal(input: NewPrincipal, at: string): PrincipalRecord;
   /** The active (not revoked) principal holding the token with this hash. */
   principalByTokenHash(hash: string): PrincipalRecord | undefined;
+  /** The active (not revoked) principal with exactly this name, e.g. for a mapped Slack user. */
+  principalByName(name: string): PrincipalRecord | undefined;
   listPrincipals(): PrincipalRecord[];
   /** Revokes an active principal (by name or principal/token id) and all its tokens. */
   revokePrincipal(nameOrId: string, at: string): PrincipalRecord | undefined;
@@ -37,6 +41,14 @@ export interface Store {
   duePending(nowMs: number): string[];
   /** The earliest instant (ms since epoch) at which duePending would return something new. */
   nextExpiry(): number | undefined;
+  /** Delivery state of notifications (Slack messages, ...), in the same database. */
+  readonly outbox: Outbox;
+  /**
+   * Anchored host log heads and the service's own signed log. A store opened with the server key
+   * appends every request event, principal change and anchored head to that log in the same
+   * transaction as the change itself.
+   */
+  readonly audit: AuditStore;
   close(): void;
 }
 
@@ -62,7 +74,7 @@ export interface StoredEvent {
   readonly data: string;
 }
 
-export type StoreErrorCode = 'name_taken' | 'schema_too_new';
+export type StoreErrorCode = 'name_taken' | 'schema_too_new' | 'audit_key_required';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

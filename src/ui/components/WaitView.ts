@@ -1,6 +1,6 @@
 import type * as InkModule from 'ink';
 import type * as ReactModule from 'react';
-import { sanitize } from '../../cli/output.js';
+import { sanitize } from '../../display.js';
 import { clockText, type Tone, type WaitViewState } from '../wait-state.js';
 
 export interface WaitViewProps {
