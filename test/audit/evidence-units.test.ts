@@ -127,16 +127,19 @@ describe('table', () => {
 describe('csv', () => {
   it('neutralizes cells a spreadsheet would run as formulas, and only those', () => {
     for (const lead of ['=', '+', '-', '@', '\t', '\r']) expect(neutralize(`${lead}SUM(A1)`)).toBe(`'${lead}SUM(A1)`);
-    for (const safe of ['SUM(A1)', ' =x', "'=x", '1-2', 'a=b']) expect(neutralize(safe)).toBe(safe);
+    for (const lead of [' =', '  +', '\uff1d', ' \uff20']) expect(neutralize(`${lead}SUM(A1)`)).toBe(`'${lead}SUM(A1)`);
+    for (const safe of ['SUM(A1)', "'=x", '1-2', 'a=b', 'echo a;=1+1']) expect(neutralize(safe)).toBe(safe);
   });
 
   it('quotes per RFC 4180 and ends records with CRLF', () => {
-    expect(csvField('plain')).toBe('plain');
+    // Every field quoted: a `;`-separated spreadsheet locale must not split `a;=1+1` into a formula cell.
+    expect(csvField('plain')).toBe('"plain"');
+    expect(csvField('echo a;=1+1')).toBe('"echo a;=1+1"');
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField('=1+2,3')).toBe(`"'=1+2,3"`);
-    expect(csvLine(['a', '', 'b"'])).toBe('a,,"b"""\r\n');
+    expect(csvLine(['a', '', 'b"'])).toBe('"a","","b"""\r\n');
   });
 
   it('command_sha256 is the SHA-256 of the argv as canonical JSON', () => {

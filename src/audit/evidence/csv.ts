@@ -69,18 +69,21 @@ export function evidenceCells(row: EvidenceRow, status: RowStatus): string[] {
 }
 
 /**
- * A spreadsheet runs a cell that starts with = + - @ (or TAB/CR, which some strip first) as a
- * formula: `=HYPERLINK(...)` in a command would become a live link. A leading `'` makes it text
- * (OWASP "CSV injection"); the original stays in events.jsonl and audit.log.
+ * A spreadsheet runs a cell that starts with = + - @ (or TAB/CR, which some strip first; or their
+ * fullwidth forms, or spaces before them) as a formula: `=HYPERLINK(...)` in a command would become
+ * a live link. A leading `'` makes it text (OWASP "CSV injection"); the original stays in
+ * events.jsonl and audit.log.
  */
 export function neutralize(cell: string): string {
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  return /^(?:[\t\r]|[ \u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20])/.test(cell) ? `'${cell}` : cell;
 }
 
-/** RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
+/**
+ * Every field quoted (RFC 4180 allows it), quotes doubled: a spreadsheet whose locale separates
+ * cells with `;` would otherwise split `echo a;=1+1` and run the second half as a formula.
+ */
 export function csvField(cell: string): string {
-  const safe = neutralize(cell);
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return `"${neutralize(cell).replace(/"/g, '""')}"`;
 }
 
 /** One record, CRLF-terminated as RFC 4180 says. */

@@ -34,9 +34,11 @@ export function checkSlackSignature(secret: string, request: SignedRequest, nowS
   if (!/^\d{1,12}$/.test(timestamp)) return 'malformed';
   // Both directions: a timestamp from the future is as suspect as one from the past.
   if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) return 'stale';
-  const [version, hex] = signature.split('=', 2);
-  if (version !== 'v0') return 'bad_version';
-  if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) return 'malformed';
+  if (signature.split('=', 1)[0] !== 'v0') return 'bad_version';
+  // The whole header, not a prefix of it: `v0=<hex>=x` would otherwise verify and, being a new
+  // string, slip past the replay guard.
+  if (!/^v0=[0-9a-f]{64}$/.test(signature)) return 'malformed';
+  const hex = signature.slice(3);
   const expected = Buffer.from(slackSignature(secret, timestamp, request.body).slice(3), 'hex');
   const given = Buffer.from(hex, 'hex');
   // Both are 32 bytes here (checked above), as timingSafeEqual requires.

@@ -52,6 +52,8 @@ describe('Slack request signatures (v0)', () => {
     expect(check({ signature: SIGNATURE.slice(0, -2) })).toBe('malformed');
     expect(check({ signature: `${SIGNATURE}00` })).toBe('malformed');
     expect(check({ signature: SIGNATURE.toUpperCase().replace('V0=', 'v0=') })).toBe('malformed');
+    // Anything after the MAC: it would verify, and as a new string slip past the replay guard.
+    for (const tail of ['=x', '=', ' ', '\n']) expect(check({ signature: `${SIGNATURE}${tail}` })).toBe('malformed');
     expect(check({ signature: 'v0' })).toBe('malformed');
     expect(check({ timestamp: '17e8' })).toBe('malformed');
     expect(check({ timestamp: '-1700000000' })).toBe('malformed');
