@@ -65,26 +65,29 @@ const CLAIMED = 3;
 /** A signature check running alongside the rest of verification. */
 export interface SignatureJob {
   /**
-   * Whether line `index` (0-based, split as `raw`) carries a valid signature. Called in line order
-   * from the verifying thread: a line no worker has reached yet is checked right there.
+   * Whether line `index` (0-based, split as `raw`) carries a valid signature, if that is known
+   * already: without workers it is checked right here; with workers, undefined means a worker has
+   * it or will (the caller settles it after finish()).
    */
-  ok(index: number, raw: { readonly body: Uint8Array; readonly signature: Uint8Array }): boolean;
-  /** Resolves once every worker has stopped (call after the last `ok`). */
-  finish(): Promise<void>;
+  ok(index: number, raw: { readonly body: Uint8Array; readonly signature: Uint8Array }): boolean | undefined;
+  /** After the caller's pass: checks what is left, waits for the workers, and answers for every line. */
+  finish(): Promise<(index: number) => boolean>;
 }
 
 /**
  * Checks the Ed25519 signatures of a large log on every core while the caller verifies the rest
- * (parsing, chain, receipts) on its own thread: worker threads take lines from the end of the log
- * backwards, the caller checks lines from the start itself as it reaches them, and the two meet;
- * each line is claimed once (compare-and-swap in a shared array), so no core idles and no line is
- * checked twice. Ed25519 verification is most of the cost of `gate audit verify`.
+ * (parsing, chain, receipts) on its own thread. Worker threads take lines from the start, in
+ * chunks; the caller only reads the results that are ready, and once its own pass is done it
+ * checks the lines still untaken from the end backwards, meeting the workers. Each line is claimed
+ * once (compare-and-swap in a shared array), so no line is checked twice and both cores stay busy
+ * to the end. Ed25519 verification is most of the cost of `gate audit verify`.
  */
 export function startSignatureCheck(bytes: Buffer, publicKey: KeyObject, lineCount: number): SignatureJob {
   const check = signatureChecker(publicKey);
   const workers = Math.min(availableParallelism(), 8) - 1;
   if (lineCount < PARALLEL_FROM || workers < 1) {
-    return { ok: (_index, raw) => check(raw.body, raw.signature), finish: () => Promise.resolve() };
+    const always = (): boolean => true;
+    return { ok: (_index, raw) => check(raw.body, raw.signature), finish: () => Promise.resolve(always) };
   }
   // verify-file.ts reads logs into shared memory; other bytes are copied there once.
   let shared: Buffer = bytes;
@@ -93,14 +96,14 @@ export function startSignatureCheck(bytes: Buffer, publicKey: KeyObject, lineCou
     shared.set(bytes);
   }
   const state = new Int32Array(new SharedArrayBuffer(lineCount * 4));
-  // control[0]: the lowest line index handed out to workers so far (they count down from the end).
+  // control[0]: the next line index to hand out to a worker (they move forward in chunks).
   const control = new Int32Array(new SharedArrayBuffer(4));
-  control[0] = lineCount;
+  const starts = lineStarts(bytes, lineCount);
   const input: WorkerInput = {
     bytes: shared.buffer as SharedArrayBuffer,
     offset: shared.byteOffset,
     length: shared.length,
-    starts: lineStarts(bytes, lineCount).buffer,
+    starts: starts.buffer,
     state: state.buffer,
     control: control.buffer,
     spki: publicKey.export({ format: 'der', type: 'spki' }),
@@ -108,25 +111,34 @@ export function startSignatureCheck(bytes: Buffer, publicKey: KeyObject, lineCou
     chunk: CHUNK,
   };
   const running = Array.from({ length: workers }, () => runWorker(input));
+  const checkHere = (i: number): void => {
+    const start = starts[i]!;
+    const end = starts[i + 1]! - 1;
+    const tab = shared.indexOf(0x09, start);
+    const valid =
+      tab !== -1 && tab < end && end - tab - 1 === 88 && check(shared.subarray(start, tab), Buffer.from(shared.toString('latin1', tab + 1, end), 'base64'));
+    Atomics.store(state, i, valid ? VALID : INVALID);
+  };
   return {
-    ok: (index, raw) => {
-      if (Atomics.compareExchange(state, index, PENDING, CLAIMED) === PENDING) {
-        const valid = check(raw.body, raw.signature);
-        Atomics.store(state, index, valid ? VALID : INVALID);
-        return valid;
-      }
-      // A worker has it: wait for its answer (one signature check, microseconds). Should the
-      // worker have died holding it, check the line here rather than wait forever.
-      const deadline = Date.now() + 2000;
-      while (Atomics.load(state, index) === CLAIMED && Date.now() < deadline) Atomics.wait(state, index, CLAIMED, 5);
+    ok: (index) => {
       const result = Atomics.load(state, index);
-      return result === CLAIMED ? check(raw.body, raw.signature) : result === VALID;
+      return result === VALID ? true : result === INVALID ? false : undefined;
     },
     finish: async () => {
-      // The caller has taken every line it needed: stop the workers at their next chunk. A worker
-      // that failed changes nothing: every line the caller asked about was answered.
-      Atomics.store(control, 0, 0);
+      // What no worker took yet, from the end, until the two meet.
+      for (let i = lineCount - 1; i >= 0; i--) {
+        if (Atomics.compareExchange(state, i, PENDING, CLAIMED) === PENDING) checkHere(i);
+      }
+      Atomics.store(control, 0, lineCount);
+      // A worker's line in flight: wait for its answer; should the worker have died holding it,
+      // check the line here rather than wait forever.
+      for (let i = 0; i < lineCount; i++) {
+        const deadline = Date.now() + 2000;
+        while (Atomics.load(state, i) === CLAIMED && Date.now() < deadline) Atomics.wait(state, i, CLAIMED, 5);
+        if (Atomics.load(state, i) === CLAIMED || Atomics.load(state, i) === PENDING) checkHere(i);
+      }
       await Promise.allSettled(running);
+      return (index) => Atomics.load(state, index) === VALID;
     },
   };
 }
@@ -177,10 +189,11 @@ if (sodium) {
     check = (body, sig) => sig.length === 64 && lib.crypto_sign_verify_detached(sig, body, raw);
   } catch {}
 }
+const lines = offsets.length - 1;
 for (;;) {
-  const high = Atomics.sub(control, 0, chunk);
-  if (high <= 0) break;
-  for (let i = Math.max(0, high - chunk); i < high; i++) {
+  const low = Atomics.add(control, 0, chunk);
+  if (low >= lines) break;
+  for (let i = low; i < Math.min(low + chunk, lines); i++) {
     if (Atomics.compareExchange(state, i, 0, 3) !== 0) continue;
     const start = offsets[i];
     const end = offsets[i + 1] - 1;

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GateError } from '../../errors.js';
 import { signatureChecker, startSignatureCheck } from './signatures.js';
-import { verifyLog, type VerifyReport } from './verify.js';
+import { settleSignatures, verifyLog, type VerifyReport } from './verify.js';
 
 export interface VerifyFileOptions {
   readonly path: string;
@@ -27,11 +27,14 @@ export async function verifyBytes(bytes: Buffer, publicKey: KeyObject, serverKey
   let lines = 0;
   for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
   const signatures = startSignatureCheck(bytes, publicKey, lines);
+  let report: VerifyReport;
   try {
-    return verifyLog(bytes, { publicKey, serverKeys, signatureOk: signatures.ok, checkerFor: signatureChecker });
-  } finally {
-    await signatures.finish();
+    report = verifyLog(bytes, { publicKey, serverKeys, signatureOk: signatures.ok, checkerFor: signatureChecker });
+  } catch (error) {
+    await signatures.finish(); // the workers must stop either way
+    throw error;
   }
+  return settleSignatures(report, await signatures.finish());
 }
 
 /**

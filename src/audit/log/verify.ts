@@ -56,6 +56,19 @@ export interface VerifyReport {
   /** Time range of the records that parsed. */
   readonly first_at?: string;
   readonly last_at?: string;
+  /**
+   * Lines whose signature was not known yet when their record was checked (signatureOk returned
+   * undefined); settleSignatures() folds their results in. Absent when every signature was known.
+   */
+  readonly pendingSignatures?: readonly PendingSignature[];
+}
+
+export interface PendingSignature {
+  readonly index: number;
+  readonly line: number;
+  readonly seq: number;
+  /** Counted in `verified` on the assumption that the signature is good. */
+  readonly counted: boolean;
 }
 
 export interface VerifyOptions {
@@ -67,7 +80,7 @@ export interface VerifyOptions {
    * Signature check per line, called in line order; defaults to a synchronous Ed25519 check.
    * verify-file.ts passes one it shares with worker threads (signatures.ts).
    */
-  readonly signatureOk?: (index: number, raw: RawLine) => boolean;
+  readonly signatureOk?: (index: number, raw: RawLine) => boolean | undefined;
   /** An Ed25519 check for a service key, for receipts; defaults to node:crypto. verify-file.ts passes libsodium's. */
   readonly checkerFor?: (publicKey: KeyObject) => (message: Uint8Array, signature: Uint8Array) => boolean;
 }
@@ -103,6 +116,7 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
   let firstAt: string | undefined;
   let lastAt: string | undefined;
   let lastTime = -Infinity;
+  const pending: PendingSignature[] = [];
 
   const problem = (code: ProblemCode, line: number, message: string, seq?: number): void => {
     problems.push({ code, line, message, ...(seq !== undefined ? { seq } : {}) });
@@ -136,8 +150,9 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
     }
     const seq = record.seq;
     let intact = true;
-    if (!signatureOk(index, raw)) {
-      problem('bad_signature', lineNo, `record ${seq} (line ${lineNo}): the signature does not verify with key ${expectedLog}: the record was altered or signed by another key`, seq);
+    const signed = signatureOk(index, raw);
+    if (signed === false) {
+      problem('bad_signature', lineNo, badSignature(seq, lineNo, expectedLog), seq);
       intact = false;
     }
     if (record.log !== expectedLog) {
@@ -167,7 +182,8 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
     }
     const time = Date.parse(record.at);
     if (time + SKEW_MS < lastTime) warnings.push({ code: 'clock_backwards', line: lineNo, seq, message: `record ${seq} is dated ${record.at}, before the record above it` });
-    lastTime = Math.max(lastTime, time);
+    // Against the record above only: one damaged timestamp must not flag every record after it.
+    lastTime = time;
     firstAt ??= record.at;
     lastAt = record.at;
 
@@ -186,6 +202,7 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
       }
     }
     if (intact) verified++;
+    if (signed === undefined) pending.push({ index, line: lineNo, seq, counted: intact });
     hashes.set(seq, raw.hash);
     head = { seq, hash: raw.hash };
     expectedSeq = seq + 1;
@@ -222,7 +239,27 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
     warnings,
     ...(firstAt !== undefined ? { first_at: firstAt } : {}),
     ...(lastAt !== undefined ? { last_at: lastAt } : {}),
+    ...(pending.length > 0 ? { pendingSignatures: pending } : {}),
   };
+}
+
+const badSignature = (seq: number, line: number, log: string): string =>
+  `record ${seq} (line ${line}): the signature does not verify with key ${log}: the record was altered or signed by another key`;
+
+/**
+ * Folds in the signatures that were still being checked (by worker threads) when verifyLog saw
+ * their records: a bad one becomes a problem in line order, and its record no longer counts.
+ */
+export function settleSignatures(report: VerifyReport, valid: (index: number) => boolean): VerifyReport {
+  const { pendingSignatures, ...rest } = report;
+  if (pendingSignatures === undefined) return report;
+  const bad = pendingSignatures.filter((p) => !valid(p.index));
+  if (bad.length === 0) return rest;
+  const log = report.log ?? '?';
+  const problems = [...report.problems, ...bad.map((p): Finding<ProblemCode> => ({ code: 'bad_signature', line: p.line, seq: p.seq, message: badSignature(p.seq, p.line, log) }))];
+  // Stable: on one line, the signature problem comes first, as verifyLog itself reports it.
+  problems.sort((a, b) => a.line - b.line || Number(b.code === 'bad_signature') - Number(a.code === 'bad_signature'));
+  return { ...rest, problems, verified: report.verified - bad.filter((p) => p.counted).length };
 }
 
 function shapeProblem(record: AuditRecord): string | undefined {
