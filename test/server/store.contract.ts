@@ -201,5 +201,22 @@ export function runStoreContract(name: string, fresh: () => { open: () => Store;
         }
       }),
     );
+
+    it(
+      'seen: a key is accepted once, across connections (a restart), until it is older than the window',
+      withStore((store, open) => {
+        expect(store.seen.firstTime('slack:1000:v0=aa', 1000, 700)).toBe(true);
+        expect(store.seen.firstTime('slack:1000:v0=aa', 1000, 710)).toBe(false);
+        expect(store.seen.firstTime('slack:1000:v0=bb', 1000, 710)).toBe(true);
+        const other = open();
+        try {
+          expect(other.seen.firstTime('slack:1000:v0=aa', 1000, 720)).toBe(false);
+          // Past the window it is forgotten (a replay of it is stale by then and refused anyway).
+          expect(other.seen.firstTime('slack:1000:v0=aa', 1000, 1001)).toBe(true);
+        } finally {
+          other.close();
+        }
+      }),
+    );
   });
 }

@@ -113,7 +113,7 @@ export function createNotifications(settings: NotifySettings, deps: { store: Sto
     const slack = settings.slack;
     const api = new SlackApi({ baseUrl: slack.apiUrl, token: slack.botToken, ...(deps.tuning?.slackTimeoutMs !== undefined ? { timeoutMs: deps.tuning.slackTimeoutMs } : {}) });
     const mapper = new SlackUserMapper({ settings: slack, api, principalByName: (name) => store.principalByName(name) });
-    interactions = new SlackInteractions({ settings: slack, service, mapper, api, log });
+    interactions = new SlackInteractions({ settings: slack, service, mapper, api, log, seen: store.seen });
     destinations.push(new SlackDestination(api, slack));
     routes.push(interactions.routes());
     closers.push(() => api.close());

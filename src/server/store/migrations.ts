@@ -154,4 +154,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (log, seq)
   ) WITHOUT ROWID;
   `,
+  // 5: request signatures accepted recently (Slack interactions), kept across restarts so a captured
+  // request cannot be replayed after one within its 5-minute window. Rows older than that are purged.
+  `
+  CREATE TABLE seen_once (
+    key TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX seen_once_at ON seen_once (at);
+  `,
 ];

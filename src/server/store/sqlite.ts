@@ -9,6 +9,7 @@ import type { PrincipalRecord, RequestRecord } from '../types.js';
 import { openDatabase, type Database } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteOutbox } from './outbox-sqlite.js';
+import { SqliteSeenOnce } from './seen-sqlite.js';
 import { StoreError, type NewPrincipal, type RenderedTransition, type Store, type StoredEvent } from './store.js';
 
 /**
@@ -20,6 +21,7 @@ import { StoreError, type NewPrincipal, type RenderedTransition, type Store, typ
  */
 export class SqliteStore implements Store {
   readonly outbox: SqliteOutbox;
+  readonly seen: SqliteSeenOnce;
   readonly audit: SqliteAudit;
   private readonly db: Database;
   private readonly sql: ReturnType<typeof prepare>;
@@ -40,6 +42,7 @@ export class SqliteStore implements Store {
     migrate(this.db);
     this.sql = prepare(this.db);
     this.outbox = new SqliteOutbox(this.db);
+    this.seen = new SqliteSeenOnce(this.db);
     try {
       this.audit = new SqliteAudit(this.db, options.auditKey);
     } catch (error) {

@@ -43,6 +43,8 @@ export interface Store {
   nextExpiry(): number | undefined;
   /** Delivery state of notifications (Slack messages, ...), in the same database. */
   readonly outbox: Outbox;
+  /** Signed requests already accepted (replay protection that survives a restart). */
+  readonly seen: SeenOnce;
   /**
    * Anchored host log heads and the service's own signed log. A store opened with the server key
    * appends every request event, principal change and anchored head to that log in the same
@@ -50,6 +52,15 @@ export interface Store {
    */
   readonly audit: AuditStore;
   close(): void;
+}
+
+/** Remembers keys (a request's signature) for a while: the second offer of one is a replay. */
+export interface SeenOnce {
+  /**
+   * True the first time `key` is offered, false if it was accepted before and is still remembered.
+   * Forgets keys accepted before `forgetBeforeSeconds` (their requests are stale by then anyway).
+   */
+  firstTime(key: string, atSeconds: number, forgetBeforeSeconds: number): boolean;
 }
 
 export interface NewPrincipal {

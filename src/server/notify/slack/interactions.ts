@@ -8,7 +8,8 @@ import { ACTION } from './blocks.js';
 import { CALLBACK, INPUT, modal, parseModalContext, type ModalKind } from './modals.js';
 import { parseInteraction, PayloadError, type Interaction } from './payload.js';
 import type { SlackSettings } from './settings.js';
-import { checkSlackSignature, ReplayGuard } from './signature.js';
+import type { SeenOnce } from '../../store/store.js';
+import { checkSlackSignature, MAX_SKEW_SECONDS } from './signature.js';
 import { link, mrkdwn } from './text.js';
 import type { SlackUserMapper } from './users.js';
 
@@ -27,6 +28,8 @@ export interface InteractionsDeps {
   readonly mapper: Pick<SlackUserMapper, 'principalFor'>;
   readonly api: Pick<SlackApi, 'write'>;
   readonly log: (line: string) => void;
+  /** Signatures already accepted, kept in the service's database so a restart does not forget them. */
+  readonly seen: SeenOnce;
   readonly nowSeconds?: () => number;
 }
 
@@ -39,7 +42,6 @@ export interface InteractionsDeps {
  * reach the clicker as an ephemeral message or a modal error, never silently dropped.
  */
 export class SlackInteractions {
-  private readonly replays = new ReplayGuard();
   private readonly tasks = new Set<Promise<void>>();
   private readonly nowSeconds: () => number;
 
@@ -63,7 +65,8 @@ export class SlackInteractions {
           this.deps.log(`slack: refused an interaction: signature ${problem}`);
           return c.body(null, 401);
         }
-        if (!this.replays.accept(signature!, Number(timestamp), now)) {
+        // The header is exactly `v0=<64 hex>` by now, so one captured request has one key.
+        if (!this.deps.seen.firstTime(`slack:${timestamp!}:${signature!}`, Number(timestamp), now - MAX_SKEW_SECONDS)) {
           this.deps.log('slack: refused an interaction: replayed signature');
           return c.body(null, 401);
         }

@@ -44,25 +44,3 @@ export function checkSlackSignature(secret: string, request: SignedRequest, nowS
   // Both are 32 bytes here (checked above), as timingSafeEqual requires.
   return timingSafeEqual(expected, given) ? undefined : 'mismatch';
 }
-
-/**
- * Remembers the signatures accepted in the last window, so one captured request cannot be
- * delivered twice inside it either (Slack never redelivers interaction payloads). Bounded: past
- * `max` entries the oldest are forgotten, which needs more genuine requests than Slack sends.
- */
-export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly max = 10_000) {}
-
-  /** True the first time a signature is offered within the window, false for a replay. */
-  accept(signature: string, timestampSeconds: number, nowSeconds: number): boolean {
-    for (const [key, ts] of this.seen) {
-      if (nowSeconds - ts <= MAX_SKEW_SECONDS && this.seen.size < this.max) break;
-      this.seen.delete(key);
-    }
-    if (this.seen.has(signature)) return false;
-    this.seen.set(signature, timestampSeconds);
-    return true;
-  }
-}

@@ -34,6 +34,22 @@ function sql(statement: string, ...args: unknown[]): void {
 }
 
 describe('the Slack outbox survives restarts', () => {
+  it('a captured interaction replayed after a restart is still refused (the accepted signatures are in the database)', async () => {
+    gate = await startSlackServer(dir.path, slack);
+    const r = await gate.create(['kubectl', 'delete', 'ns', 'replay']);
+    await gate.idle();
+    const genuine = await slack.click({ url: gate.interactionsUrl, user: 'U0DEV', action: 'gate.ask', value: r.id });
+    expect(genuine.status).toBe(200);
+    const tokens = gate.tokens;
+    await gate.close();
+    gate = undefined;
+
+    gate = await startSlackServer(dir.path, slack, { tokens });
+    const replay = await slack.send(gate.interactionsUrl, genuine.sent.body, genuine.sent.headers);
+    expect(replay.status).toBe(401);
+    expect(gate.logs).toContain('slack: refused an interaction: replayed signature');
+  });
+
   it('a request created while Slack is unreachable is posted once Slack and the server are back', async () => {
     const port = Number(new URL(slack.url).port);
     await slack.close();
