@@ -19,7 +19,7 @@
  *   POST /v1/requests/:id/outcome  ExecutionOutcome      (requester; executing -> executed)
  *   A create or outcome body that carries `log_head` is answered with `checkpoint: SignedCheckpoint` added to the reply.
  * Anchoring and the service's own audit log (docs/audit.md, "Anchoring" and "The approval service's log"):
- *   POST /v1/audit/heads   AnchorHeadBody        -> { checkpoint: SignedCheckpoint }  (any principal)
+ *   POST /v1/audit/heads   AnchorHeadBody        -> { checkpoint: SignedCheckpoint }  (any principal; the head signed by its log key)
  *   GET  /v1/audit/heads/:log_id?after=C         -> CheckpointList: the checkpoints of that log in the order received,
  *        1000 per page; `next` (absent on the last page) is the cursor C of the next page
  *   GET  /v1/audit/hosts/:host                   -> HostLogs: every log id anchored for that host name
@@ -153,6 +153,12 @@ export interface LogHeadWire {
   readonly log_id: string;
   readonly seq: number;
   readonly hash: string;
+  /** When the host made this statement (the service refuses one more than 5 minutes off). */
+  readonly at: string;
+  /** base64 SPKI of the log's key: its key id must be `log_id`. */
+  readonly public_key: string;
+  /** base64 Ed25519 over canonical {type: "gate.audit.head", v: 1, log_id, seq, hash, at}: only the key holder anchors a log. */
+  readonly signature: string;
 }
 
 export interface RuleRef {

@@ -1,7 +1,7 @@
 import '../bundle-layout.js'; // see src/bundle-layout.ts
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ApprovalRequest } from '../approval/protocol.js';
+import type { ApprovalRequest, LogHeadWire } from '../approval/protocol.js';
 import type { UserConfig } from '../config/resolve.js';
 import { gateVersion } from '../config/version.js';
 import { parseContextPairs } from '../context/custom.js';
@@ -76,9 +76,14 @@ export class CommandTrail {
     return this.log.logId;
   }
 
+  /** `head`, signed by this log's key, as the approval service takes it with a request or an outcome. */
+  signedHead(head: LogHead): LogHeadWire {
+    return this.log.signedHead(head);
+  }
+
   /** For records the approval service did not see with a request: push the head when an anchor is due. Never throws. */
   async anchorIfDue(head: LogHead): Promise<void> {
-    await anchorIfDue(this.home, this.config, this.env, this.log.logId, head);
+    await anchorIfDue(this.home, this.config, this.env, this.log.signedHead(head));
   }
 
   /** Nothing ran: say why. Returns the new head. */

@@ -31,7 +31,7 @@ export async function auditAnchor(): Promise<number> {
   if (!existsSync(hostKeyPath(home)) || !existsSync(path)) return empty();
   const log = openHostLog(home, process.env, config);
   const head = log.head() ?? empty();
-  const pushed = await pushHead({ home, config, env: process.env, head: { log_id: log.logId, seq: head.seq, hash: head.hash }, deadlineMs: DEADLINE_MS, firstContactMs: FIRST_CONTACT_MS, notice: say });
+  const pushed = await pushHead({ home, config, env: process.env, head: log.signedHead(head), deadlineMs: DEADLINE_MS, firstContactMs: FIRST_CONTACT_MS, notice: say });
   process.stdout.write(`${JSON.stringify(pushed.checkpoint)}\n`);
   say(`anchored record ${head.seq} of log ${log.logId} at ${sanitize(pushed.server)}: checkpoint signed by key ${pushed.pinned.keyId}, received at ${pushed.payload.received_at}`);
   if (pushed.conflictMessage !== undefined) {

@@ -100,7 +100,7 @@ export async function carryOut(plan: Plan): Promise<number> {
         ...(facts.shellText !== undefined ? { shellText: facts.shellText } : {}),
         decision,
         policyDigest: facts.policyDigest,
-        ...(head !== undefined && trail !== undefined ? { logHead: { log_id: trail.logId, ...head } } : {}),
+        ...(head !== undefined && trail !== undefined ? { logHead: trail.signedHead(head) } : {}),
         config: inputs.config,
         options: plan.options,
       });
@@ -135,7 +135,7 @@ export async function carryOut(plan: Plan): Promise<number> {
     say(`warning: the command ran, but its end could not be recorded in the audit log: ${error instanceof Error ? error.message : String(error)}`);
   }
   // An approved command's head travels with its outcome; an audited allowed one is anchored when due.
-  if (approval !== undefined) await approval.session.reportOutcome(outcome, head !== undefined && trail !== undefined ? { log_id: trail.logId, ...head } : undefined);
+  if (approval !== undefined) await approval.session.reportOutcome(outcome, head !== undefined && trail !== undefined ? trail.signedHead(head) : undefined);
   else if (head !== undefined) await trail?.anchorIfDue(head);
   return outcome.code;
 }

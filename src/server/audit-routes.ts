@@ -3,18 +3,14 @@ import type { AnchorHeadBody } from '../approval/protocol.js';
 import type { AuditService } from './audit-service.js';
 import { badRequest } from './errors.js';
 import type { PrincipalRecord } from './types.js';
+import { logHeadShape } from './bodies.js';
 import { int, object, parseBody, str } from './validate.js';
 
 type Env = { Variables: { principal: PrincipalRecord } };
 
 const LOG_ID = /^[0-9a-f]{16}$/;
 const HOST = str({ min: 1, max: 255 });
-const anchorBody = object<AnchorHeadBody>({
-  log_id: str({ pattern: LOG_ID, what: '16 hex digits (the log key id)' }),
-  seq: int(0, Number.MAX_SAFE_INTEGER),
-  hash: str({ pattern: /^[0-9a-f]{64}$/, what: 'a hex SHA-256' }),
-  host: HOST,
-});
+const anchorBody = object<AnchorHeadBody>({ ...logHeadShape, host: HOST });
 
 /** Checkpoints per page (about 400 bytes each). */
 export const CHECKPOINT_PAGE = 1000;

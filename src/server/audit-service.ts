@@ -1,9 +1,10 @@
 import type { CheckpointList, HostLogs, LogHeadWire, SignedCheckpoint } from '../approval/protocol.js';
 import { signCheckpoint } from '../audit/anchor/checkpoint.js';
+import { headSignatureProblem } from '../audit/anchor/head-signature.js';
 import { describeConflict } from './audit-heads.js';
 import type { Anchored, ServiceLogPage } from './audit-store.js';
 import { iso, type Clock } from './clock.js';
-import { ApiError } from './errors.js';
+import { ApiError, badRequest } from './errors.js';
 import type { ServerKeyPair } from './keys.js';
 import type { Store } from './store/store.js';
 import type { PrincipalRecord } from './types.js';
@@ -28,8 +29,11 @@ export interface AuditServiceOptions {
 export class AuditService {
   constructor(private readonly options: AuditServiceOptions) {}
 
-  anchor(actor: PrincipalRecord, head: LogHeadWire, host: string): SignedCheckpoint {
+  anchor(actor: PrincipalRecord, signed: LogHeadWire, host: string): SignedCheckpoint {
     const { store, key, clock, log } = this.options;
+    const problem = headSignatureProblem(signed, clock());
+    if (problem !== undefined) throw badRequest(`log head refused: ${problem}`);
+    const head = { log_id: signed.log_id, seq: signed.seq, hash: signed.hash };
     const anchored: Anchored = store.audit.anchor(
       { ...head, host, principal: { id: actor.id, name: actor.name }, received_at: iso(clock()) },
       (payload) => signCheckpoint({ ...payload, key_id: key.keyId }, key.privateKey),

@@ -70,12 +70,17 @@ const clientDecision: Check<ClientDecision> = object<ClientDecision>({
   policy_digest: str({ max: 200 }),
 });
 
-export const logHead: Check<LogHeadWire> = object<LogHeadWire>({
+/** A host's signed audit log head (see src/audit/anchor/head-signature.ts for what is signed). */
+export const logHeadShape = {
   log_id: str({ pattern: /^[0-9a-f]{16}$/, what: '16 hex digits (the log key id)' }),
   seq: int(0, Number.MAX_SAFE_INTEGER),
   hash: str({ pattern: /^[0-9a-f]{64}$/, what: 'a hex SHA-256' }),
-});
+  at: str({ min: 1, max: 40 }),
+  public_key: str({ min: 1, max: 200 }),
+  signature: str({ pattern: /^[A-Za-z0-9+/]{86}==$/, what: 'a base64 Ed25519 signature' }),
+};
 
+export const logHead: Check<LogHeadWire> = object<LogHeadWire>(logHeadShape);
 const createBody: Check<CreateRequestBody> = object<Omit<CreateRequestBody, 'log_head'>, Pick<CreateRequestBody, 'log_head'>>(
   { command, context, client_decision: clientDecision },
   { log_head: logHead },

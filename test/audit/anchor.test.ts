@@ -145,7 +145,7 @@ function client(serverUrl = server.url): Client {
     },
     afterRecord: async () => {
       const l = log();
-      await anchorIfDue(home, {}, env, l.logId, l.head()!, (line) => warnings.push(line));
+      await anchorIfDue(home, {}, env, l.signedHead(l.head()!), (line) => warnings.push(line));
     },
     logId: () => log().logId,
     checkpoints: async () => {
@@ -187,7 +187,7 @@ describe('anchorIfDue after a policy denial', () => {
     const c = client();
     await c.deny();
     const l = openHostLog(c.home, {}, {});
-    await anchorIfDue(c.home, {}, {}, l.logId, l.head()!, (line) => c.warnings.push(line));
+    await anchorIfDue(c.home, {}, {}, l.signedHead(l.head()!), (line) => c.warnings.push(line));
     expect(readAnchorState(c.home)).toEqual({});
     expect(c.warnings).toEqual([]);
   });

@@ -1,7 +1,9 @@
 import { verify as verifySignature } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApprovalRequest, CheckpointList, HostLogs, SignedCheckpoint } from '../../src/approval/protocol.js';
+import type { ApprovalRequest, CheckpointList, HostLogs, LogHeadWire, SignedCheckpoint } from '../../src/approval/protocol.js';
+import { signHead } from '../../src/audit/anchor/head-signature.js';
+import { newKey } from '../fixtures/audit/realistic-log.js';
 import { canonicalBytes } from '../../src/audit/canonical.js';
 import { splitLines } from '../../src/audit/log/line.js';
 import type { AuditRecord } from '../../src/audit/log/record.js';
@@ -22,8 +24,16 @@ import { runStoreContract } from './store.contract.js';
 // The approval service's audit side, in-process on a real SQLite file with the server key:
 // anchored heads and their signed checkpoints, conflict flags, and the service's own signed log.
 
-const LOG = 'a1b2c3d4e5f60718';
-const OTHER_LOG = '0f1e2d3c4b5a6978';
+// Hosts' audit keys: a head is anchored only when signed by the key of its log.
+const LOG_KEY = newKey();
+const OTHER_KEY = newKey();
+const DB_KEY = newKey();
+const LOG = LOG_KEY.keyId;
+const OTHER_LOG = OTHER_KEY.keyId;
+const KEYS = new Map([LOG_KEY, OTHER_KEY, DB_KEY].map((k) => [k.keyId, k]));
+
+/** A head as a host states it: signed by its log's key, dated by the service's (test) clock. */
+const head = (seq: number, h: string, log = LOG): LogHeadWire => signHead({ seq, hash: h }, KEYS.get(log)!, s.clock.now());
 const hash = (c: string): string => c.repeat(64);
 
 interface Setup {
@@ -100,7 +110,7 @@ afterEach(() => {
 });
 
 const anchor = (seq: number, h: string, token = s.tokens.bot, log = LOG, host = 'web-01') =>
-  s.call<{ checkpoint: SignedCheckpoint }>('POST', '/v1/audit/heads', token, { log_id: log, seq, hash: h, host });
+  s.call<{ checkpoint: SignedCheckpoint }>('POST', '/v1/audit/heads', token, { ...head(seq, h, log), host });
 
 /** Checks a checkpoint with node:crypto alone: Ed25519 over the RFC 8785 bytes of its payload. */
 const signedByServer = (c: SignedCheckpoint): boolean =>
@@ -186,8 +196,29 @@ describe('anchoring: POST /v1/audit/heads', () => {
     const bad = await s.call('POST', '/v1/audit/heads', s.tokens.bot, { log_id: 'nope', seq: -1, hash: 'x', host: '' });
     expect(bad.status).toBe(400);
     expect(bad.body.error?.message).toMatch(/log_id.*seq.*hash.*host/);
-    expect((await s.call('POST', '/v1/audit/heads', undefined, { log_id: LOG, seq: 1, hash: hash('a'), host: 'h' })).status).toBe(401);
+    expect((await s.call('POST', '/v1/audit/heads', undefined, { ...head(1, hash('a')), host: 'h' })).status).toBe(401);
     expect((await s.call('GET', '/v1/audit/heads/NOT-A-LOG', s.tokens.bot)).status).toBe(400);
+  });
+
+  it('anchors only heads signed by the key of their log, dated near the service clock (nobody else can plant heads)', async () => {
+    const post = (body: unknown) => s.call('POST', '/v1/audit/heads', s.tokens.bot, body);
+    const good = head(3, hash('a'));
+    // Another host's key claiming this log; a key that does not match the log id; a changed seq; a stale statement.
+    const forged = { ...signHead({ seq: 3, hash: hash('a') }, OTHER_KEY, s.clock.now()), log_id: LOG, host: 'web-01' };
+    const wrongKey = { ...good, public_key: OTHER_KEY.spki, host: 'web-01' };
+    const changed = { ...good, seq: 4, host: 'web-01' };
+    const stale = { ...signHead({ seq: 3, hash: hash('a') }, LOG_KEY, new Date(s.clock.now().getTime() - 301_000)), host: 'web-01' };
+    for (const body of [forged, wrongKey, changed, stale]) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error?.message).toMatch(/log head refused/);
+    }
+    expect(s.store.audit.checkpoints(LOG, 0, 10).checkpoints).toEqual([]);
+    // Along with a request, a bad head is not anchored, and the request goes ahead.
+    const created = await s.call<ApprovalRequest & { checkpoint?: SignedCheckpoint }>('POST', '/v1/requests', s.tokens.bot, { ...createBody(['kubectl', 'delete', 'ns', 'x']), log_head: { ...good, seq: 4 } });
+    expect(created.status).toBe(201);
+    expect(created.body.checkpoint).toBeUndefined();
+    expect((await post({ ...good, host: 'web-01' })).status).toBe(200);
   });
 
   it('GET /v1/audit/hosts/:host lists every log anchored for the host with its highest checkpoint', async () => {
@@ -196,7 +227,7 @@ describe('anchoring: POST /v1/audit/heads', () => {
     await anchor(4, hash('b'));
     s.clock.advance(60);
     await anchor(0, hash('c'), s.tokens.bot, OTHER_LOG);
-    await anchor(9, hash('d'), s.tokens.bot, 'ffffffffffffffff', 'db-01');
+    await anchor(9, hash('d'), s.tokens.bot, DB_KEY.keyId, 'db-01');
     const res = await s.call<HostLogs>('GET', '/v1/audit/hosts/web-01', s.tokens.alice);
     expect(res.status).toBe(200);
     expect(res.body.logs.map((l) => [l.log_id, l.first_received_at, l.checkpoints, l.latest.payload.seq])).toEqual([
@@ -209,7 +240,7 @@ describe('anchoring: POST /v1/audit/heads', () => {
   it('a create and an outcome carrying log_head are anchored (host from the command) and the head is not kept in the request', async () => {
     const created = await s.call<ApprovalRequest & { checkpoint: SignedCheckpoint }>('POST', '/v1/requests', s.tokens.bot, {
       ...createBody(['kubectl', 'delete', 'ns', 'x']),
-      log_head: { log_id: LOG, seq: 2, hash: hash('a') },
+      log_head: head(2, hash('a')),
     });
     expect(created.status, created.text).toBe(201);
     expect(created.body.checkpoint.payload).toMatchObject({ log_id: LOG, seq: 2, host: 'build-1', by: 'bot' });
@@ -221,7 +252,7 @@ describe('anchoring: POST /v1/audit/heads', () => {
     const done = await s.call<ApprovalRequest & { checkpoint: SignedCheckpoint }>('POST', `/v1/requests/${id}/outcome`, s.tokens.bot, {
       exit_code: 0,
       duration_ms: 12,
-      log_head: { log_id: LOG, seq: 4, hash: hash('b') },
+      log_head: head(4, hash('b')),
     });
     expect(done.status, done.text).toBe(200);
     expect(done.body.checkpoint.payload).toMatchObject({ seq: 4, host: 'build-1' });
@@ -233,7 +264,7 @@ describe('anchoring: POST /v1/audit/heads', () => {
 
 describe("the service's own log: GET /v1/audit/log", () => {
   it('holds every principal change, request event and anchored head, and verifies as a gate audit log with the server key', async () => {
-    const created = await s.call<ApprovalRequest>('POST', '/v1/requests', s.tokens.bot, { ...createBody(['kubectl', 'delete', 'ns', 'x']), log_head: { log_id: LOG, seq: 0, hash: hash('a') } });
+    const created = await s.call<ApprovalRequest>('POST', '/v1/requests', s.tokens.bot, { ...createBody(['kubectl', 'delete', 'ns', 'x']), log_head: head(0, hash('a')) });
     await s.call('POST', `/v1/requests/${created.body.id}/deny`, s.tokens.alice, { reason: 'not now' });
     await anchor(0, hash('f')); // forked: recorded with its conflict
     s.store.revokePrincipal('robo-auditor', s.clock.now().toISOString());

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { UserConfig } from '../../config/resolve.js';
 import type { LogHead } from '../log/record.js';
+import type { LogHeadWire } from '../../approval/protocol.js';
 
 /**
  * Periodic anchoring: the commands that talk to the approval service carry the log head along;
@@ -94,18 +95,17 @@ export async function anchorIfDue(
   home: string,
   config: UserConfig,
   env: NodeJS.ProcessEnv,
-  logId: string,
-  head: LogHead,
+  head: LogHeadWire,
   warn: (line: string) => void = (line) => process.stderr.write(`gate: ${line}\n`),
 ): Promise<void> {
   try {
     if (!(env.GATE_SERVER || config.serverUrl) || !(env.GATE_TOKEN || config.token)) return;
     const state = readAnchorState(home);
     const now = Date.now();
-    if (!anchorDue(state, logId, head, now)) return;
+    if (!anchorDue(state, head.log_id, head, now)) return;
     const { pushHead } = await import('./push.js');
     try {
-      const pushed = await pushHead({ home, config, env, head: { log_id: logId, seq: head.seq, hash: head.hash }, deadlineMs: ANCHOR_DEADLINE_MS });
+      const pushed = await pushHead({ home, config, env, head, deadlineMs: ANCHOR_DEADLINE_MS });
       if (pushed.payload.conflict !== undefined) warn(`warning: ${pushed.conflictMessage}`);
     } catch (error) {
       const due = Math.abs(now - ms(state.warned_at)) >= ANCHOR_INTERVAL_MS || !Number.isFinite(ms(state.warned_at));

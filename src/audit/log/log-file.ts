@@ -5,6 +5,8 @@ import { GateError } from '../../errors.js';
 import { encodeRecord, LF, signatureValid, splitLine } from './line.js';
 import type { AuditEvent, AuditRecord, EventData, LogHead } from './record.js';
 import { lockExclusive, unlock } from './lock.js';
+import type { LogHeadWire } from '../../approval/protocol.js';
+import { signHead } from '../anchor/head-signature.js';
 
 export interface AuditLogOptions {
   readonly path: string;
@@ -37,6 +39,11 @@ export class AuditLogFile {
   /** The log's name: the key id of the key that signs it. */
   get logId(): string {
     return this.options.key.keyId;
+  }
+
+  /** `head` as this log's key holder states it to the approval service (anchoring). */
+  signedHead(head: LogHead): LogHeadWire {
+    return signHead(head, this.options.key, (this.options.now ?? (() => new Date()))());
   }
 
   append<E extends AuditEvent>(event: E, data: EventData<E>): Appended {
