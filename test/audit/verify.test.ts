@@ -632,8 +632,13 @@ describe('verifyBytes: signatures shared with worker threads (from 4,096 lines) 
     }
     const bytes = bytesOf(lines);
     const job = startSignatureCheck(bytes, host.publicKey, lines.length);
-    // Let the worker threads get well ahead, so both paths answer a share of the lines.
-    await new Promise((r) => setTimeout(r, 150));
+    // Wait (busily: a timer may fire late on a loaded machine) until a worker has answered the
+    // first line, then read every answer at once: the workers have answered a share, the rest is
+    // left to the caller's finish(). A worker needs tens of microseconds a line, the reads none.
+    const first = lines[0]!;
+    const firstRaw = { body: first.subarray(0, first.indexOf(0x09)), signature: Buffer.alloc(64) };
+    const deadline = Date.now() + 20_000;
+    while (job.ok(0, firstRaw) === undefined && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     const early = lines.map((line, i) => {
       const tab = line.indexOf(0x09);
       return job.ok(i, { body: line.subarray(0, tab), signature: Buffer.from(line.subarray(tab + 1, -1).toString(), 'base64') });
