@@ -20,6 +20,7 @@ import { pinServerKey, type PinnedKey } from './pin.js';
 import type { ApprovalRequest, CommandSpec, LogHeadWire, ReceiptPayload } from './protocol.js';
 import { approvalRules, commandSpec, createBody, requestContext, serviceSettings } from './request.js';
 import { waitForDecision } from './wait.js';
+import { spkiBase64 } from './receipt.js';
 
 /** How long the first call to the approval service retries before gate gives up (exit 125). */
 const FIRST_CONTACT_MS = 2_000;
@@ -132,7 +133,7 @@ export async function obtainApproval(input: ApprovalInput, overrides: Partial<Fl
     const pinned = pinServerKey(settings.serverUrl, key, settings.serverKey, io.home, new Date(client.now()));
     if (pinned.source === 'first-use') io.notice(`trusting the approval service's key ${pinned.keyId} for ${settings.serverUrl} from now on (first use)`);
     const command = commandSpec({ argv: input.argv, programPath: input.programPath, cwd: input.cwd, host: io.host, ...(input.shellText !== undefined ? { shellText: input.shellText } : {}) });
-    const server = { url: settings.serverUrl, key: pinned.key.export({ format: 'der', type: 'spki' }).toString('base64') };
+    const server = { url: settings.serverUrl, key: spkiBase64(pinned.key) };
     const reason = await reasonFor(input, io, rules);
     if (reason === null) return { kind: 'cancelled', request: undefined, server };
     const context = requestContext({

@@ -36,6 +36,11 @@ export function keyId(publicKey: KeyObject): string {
   return id;
 }
 
+/** base64 SPKI DER: how gate writes a public key on the wire, in config and in records. */
+export function spkiBase64(publicKey: KeyObject): string {
+  return publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
 export function publicKeyFromBase64(spkiBase64: string): KeyObject {
   return createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
 }

@@ -84,16 +84,20 @@ function firstProblemNote(report: VerifyReport, problems: readonly Finding<strin
   return `; lines 1-${first.line - 1} verify`;
 }
 
-/** --key, else this host's own key (an auditor elsewhere must pass --key: a log cannot vouch for itself). */
-function verifyingKey(given: string | undefined, home: string): KeyObject {
+/** --key, else this host's own audit key; undefined when this host has none. */
+export function pinnedLogKey(given: string | undefined, home: string): KeyObject | undefined {
   if (given !== undefined) return parsePublicKey(given, '--key');
   const path = hostKeyPath(home);
-  if (!existsSync(path)) {
-    throw new GateError('USAGE', 'no key to verify the log with: this host has no audit key', {
-      hint: 'pass --key with the public key of the host that wrote the log (`gate audit key` on that host prints it)',
-    });
-  }
-  return loadOrCreateSigningKey(path, 'the audit host key').publicKey;
+  return existsSync(path) ? loadOrCreateSigningKey(path, 'the audit host key').publicKey : undefined;
+}
+
+/** An auditor elsewhere must pass --key: a log cannot vouch for itself. */
+function verifyingKey(given: string | undefined, home: string): KeyObject {
+  const key = pinnedLogKey(given, home);
+  if (key !== undefined) return key;
+  throw new GateError('USAGE', 'no key to verify the log with: this host has no audit key', {
+    hint: 'pass --key with the public key of the host that wrote the log (`gate audit key` on that host prints it)',
+  });
 }
 
 /** `gate audit key`: the public half of this host's audit key, for auditors (created if missing). */

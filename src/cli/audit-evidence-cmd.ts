@@ -1,6 +1,6 @@
 import '../bundle-layout.js'; // see src/bundle-layout.ts
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { keyId, publicKeyFromBase64 } from '../approval/receipt.js';
 import { auditLogPath, hostKeyPath } from '../audit/command-trail.js';
@@ -8,7 +8,7 @@ import { readEntries, type LogEntry } from '../audit/evidence/entries.js';
 import { writeExport } from '../audit/evidence/export-dir.js';
 import { buildExport, hostRowStatus, serviceRowStatus, type ExportSource } from '../audit/evidence/export.js';
 import { parseQuery, selectRows, type QueryFlags } from '../audit/evidence/filter.js';
-import { parsePublicKey, trustedServerKeys } from '../audit/log/keys.js';
+import { trustedServerKeys } from '../audit/log/keys.js';
 import { commandRows, ROW_OUTCOMES, type EvidenceRow } from '../audit/evidence/rows.js';
 import { serviceRows } from '../audit/evidence/service-rows.js';
 import { renderTable } from '../audit/evidence/table.js';
@@ -19,7 +19,7 @@ import { readUserConfig, type UserConfig } from '../config/resolve.js';
 import { gateVersion } from '../config/version.js';
 import { loadOrCreateSigningKey } from '../crypto/signing-key.js';
 import { GateError } from '../errors.js';
-import { VERIFY_FAILED } from './audit-cmd.js';
+import { pinnedLogKey, VERIFY_FAILED } from './audit-cmd.js';
 import { say } from './output.js';
 import { sanitize } from '../display.js';
 
@@ -145,8 +145,8 @@ async function readHostLog(opts: LogFlags, home: string, config: UserConfig): Pr
  * it is internally consistent, not who wrote it.
  */
 function logKey(given: string | undefined, home: string, entries: readonly LogEntry[], path: string): KeyObject {
-  if (given !== undefined) return parsePublicKey(given, '--key');
-  if (existsSync(hostKeyPath(home))) return loadOrCreateSigningKey(hostKeyPath(home), 'the audit host key').publicKey;
+  const pinned = pinnedLogKey(given, home);
+  if (pinned !== undefined) return pinned;
   const opened = entries.find((e) => e.record.event === 'log.opened');
   if (opened?.record.event === 'log.opened') {
     try {

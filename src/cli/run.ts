@@ -32,14 +32,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = { policy: [], context: [], json: 
  */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<number> {
   const requestedAt = new Date();
-  let inputs: DecisionInputs;
-  try {
-    inputs = await loadDecisionInputs(options.policy);
-  } catch (error) {
-    // No policy, no decision: nothing runs, and the attempt is on the record.
-    await recordFailure({ argv, cwd: process.cwd(), programPath: '', policyDigest: '', requester: detectRequester(process.env, {}), requestedAt, options }, error);
-    throw error;
-  }
+  const inputs = await decisionInputsOnRecord(options.policy, { argv, requestedAt, options });
   const { policy, ctx } = inputs;
   // Every layer the argv would run (sudo, env, bash -c '...', find -exec ...) and every fail-closed
   // signal count; the shell parser loads only when the argv hands a string to a shell.
@@ -183,15 +176,23 @@ function warnNotRecorded(failure: unknown): void {
   say(`warning: could not write the audit record: ${failure instanceof Error ? failure.message : String(failure)}`);
 }
 
-/** gate could not even decide (bad policy or config): the attempt is on the record all the same. */
-export async function recordFailure(facts: CommandFacts, error: unknown): Promise<void> {
-  let config: UserConfig = {};
+/**
+ * The policy and config a decision needs. When they cannot be loaded there is no decision and
+ * nothing runs (the error goes on to exit 125), but the attempt is on the record all the same.
+ */
+export async function decisionInputsOnRecord(policyFlags: readonly string[], attempt: Pick<CommandFacts, 'argv' | 'shellText' | 'requestedAt' | 'options'>): Promise<DecisionInputs> {
   try {
-    config = readUserConfig(gateHome());
-  } catch {
-    // The broken config is what is being reported; the log falls back to its default place.
+    return await loadDecisionInputs(policyFlags);
+  } catch (error) {
+    let config: UserConfig = {};
+    try {
+      config = readUserConfig(gateHome());
+    } catch {
+      // The broken config is what is being reported; the log falls back to its default place.
+    }
+    await recordNotRun(config, { ...attempt, cwd: process.cwd(), programPath: '', policyDigest: '', requester: detectRequester(process.env, {}) }, 'failed_closed', error);
+    throw error;
   }
-  await recordNotRun(config, facts, 'failed_closed', error);
 }
 
 function recordFailed(trail: CommandTrail | undefined, service: ServiceFacts | undefined, error: unknown): void {

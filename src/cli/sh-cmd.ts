@@ -4,11 +4,9 @@ import { hashFile } from '../exec/hash-file.js';
 import { resolveBash, shellArgv, shellEnvironment } from '../exec/shell.js';
 import { decideText, explainAnalysis, formatExplanation, type Decision } from '../policy/index.js';
 import { EXIT } from './exit-codes.js';
-import { loadDecisionInputs, type DecisionInputs } from './inputs.js';
-import { detectRequester } from '../context/requester.js';
 import { say } from './output.js';
 import { sanitize } from '../display.js';
-import { carryOut, mustAudit, recordFailure, recordNotRun } from './run.js';
+import { carryOut, decisionInputsOnRecord, mustAudit, recordNotRun } from './run.js';
 
 /**
  * `gate sh -c STRING`: gate as an agent's SHELL. The string is analyzed as bash, decided by the
@@ -54,13 +52,7 @@ export async function shCommand(text: string, options: ShOptions): Promise<numbe
   const requestedAt = new Date();
   const argv = shellArgv(text);
   const runOptions = { context: [], json: false, ...(process.env.GATE_REASON ? { reason: process.env.GATE_REASON } : {}) };
-  let inputs: DecisionInputs;
-  try {
-    inputs = await loadDecisionInputs(options.policy);
-  } catch (error) {
-    await recordFailure({ argv, cwd: process.cwd(), programPath: '', shellText: text, policyDigest: '', requester: detectRequester(process.env, {}), requestedAt, options: runOptions }, error);
-    throw error;
-  }
+  const inputs = await decisionInputsOnRecord(options.policy, { argv, shellText: text, requestedAt, options: runOptions });
   const { policy, ctx: baseCtx } = inputs;
   // Analyze and match against the environment the shell will actually get.
   const env = shellEnvironment(process.env);

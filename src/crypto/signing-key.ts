@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { keyId } from '../approval/receipt.js';
+import { keyId, spkiBase64 } from '../approval/receipt.js';
 import { GateError } from '../errors.js';
 
 export interface SigningKey {
@@ -44,7 +44,7 @@ export function loadOrCreateSigningKey(path: string, label: string): SigningKey 
     throw new GateError('CONFIG_INVALID', `${label} ${path} is a ${privateKey.asymmetricKeyType} key, not Ed25519`);
   }
   const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKey, keyId: keyId(publicKey), spki: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') };
+  return { privateKey, publicKey, keyId: keyId(publicKey), spki: spkiBase64(publicKey) };
 }
 
 function createKeyFile(path: string, label: string): string {

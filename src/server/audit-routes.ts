@@ -4,7 +4,7 @@ import type { AuditService } from './audit-service.js';
 import { badRequest } from './errors.js';
 import type { PrincipalRecord } from './types.js';
 import { logHeadShape } from './bodies.js';
-import { int, object, parseBody, str } from './validate.js';
+import { object, parseBody, str } from './validate.js';
 
 type Env = { Variables: { principal: PrincipalRecord } };
 

@@ -6,7 +6,7 @@ import { ApprovalClient } from '../../approval/client.js';
 import { ApprovalError } from '../../approval/errors.js';
 import { knownServersFile, readKnownServers, serverIdentity } from '../../approval/pin.js';
 import type { CheckpointPayload, SignedCheckpoint } from '../../approval/protocol.js';
-import { keyId, publicKeyFromBase64 } from '../../approval/receipt.js';
+import { keyId, publicKeyFromBase64, spkiBase64 } from '../../approval/receipt.js';
 import { serviceSettings } from '../../approval/request.js';
 import type { UserConfig } from '../../config/resolve.js';
 import { gateVersion } from '../../config/version.js';
@@ -14,7 +14,7 @@ import { loadOrCreateSigningKey } from '../../crypto/signing-key.js';
 import { CheckpointError, verifyCheckpoint } from './checkpoint.js';
 import { compareWithService, type OtherLog } from './compare.js';
 import { hostKeyPath } from '../command-trail.js';
-import { parsePublicKey, spkiBase64 } from '../log/keys.js';
+import { parsePublicKey } from '../log/keys.js';
 import type { Finding, ProblemCode, VerifyReport, WarningCode } from '../log/verify.js';
 
 export interface ServerCheckInput {

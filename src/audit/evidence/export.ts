@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { keyId } from '../../approval/receipt.js';
+import { keyId, spkiBase64 } from '../../approval/receipt.js';
 import type { JsonValue } from '../../json.js';
 import { canonicalJson } from '../canonical.js';
 import { evidenceCsv, type RowStatus } from './csv.js';
@@ -41,7 +41,6 @@ export interface BuiltExport {
 }
 
 const pem = (key: KeyObject): Buffer => Buffer.from(key.export({ format: 'pem', type: 'spki' }).toString());
-const spki = (key: KeyObject): string => key.export({ format: 'der', type: 'spki' }).toString('base64');
 
 /**
  * The export directory's files and manifest, computed from a verified log: the selected records
@@ -71,7 +70,7 @@ export function buildExport(plan: ExportPlan): BuiltExport {
 
   const logKeyFile = source.kind === 'host' ? 'host-key.pub.pem' : 'service-key.pub.pem';
   files.set(logKeyFile, pem(source.logKey));
-  const sameKey = spki(plan.signer.publicKey) === spki(source.logKey);
+  const sameKey = spkiBase64(plan.signer.publicKey) === spkiBase64(source.logKey);
   const signerFile = sameKey ? logKeyFile : 'exporter-key.pub.pem';
   if (!sameKey) files.set(signerFile, pem(plan.signer.publicKey));
   const problems = source.report.problems;
@@ -79,7 +78,7 @@ export function buildExport(plan: ExportPlan): BuiltExport {
 
   const outcomes: Record<string, number> = {};
   for (const { row } of source.selected) outcomes[row.outcome] = (outcomes[row.outcome] ?? 0) + 1;
-  const key = (k: KeyObject, file: string): ManifestKey => ({ key_id: keyId(k), public_key: spki(k), file });
+  const key = (k: KeyObject, file: string): ManifestKey => ({ key_id: keyId(k), public_key: spkiBase64(k), file });
   const manifest: Manifest = {
     format: 'gate-audit-export',
     version: EXPORT_VERSION,

@@ -3,12 +3,12 @@ import type { KeyObject } from 'node:crypto';
 import { ApprovalClient } from '../../approval/client.js';
 import { ApprovalError } from '../../approval/errors.js';
 import { knownServersFile, readKnownServers, serverIdentity } from '../../approval/pin.js';
-import { keyId, publicKeyFromBase64 } from '../../approval/receipt.js';
+import { keyId, publicKeyFromBase64, spkiBase64 } from '../../approval/receipt.js';
 import { serviceSettings } from '../../approval/request.js';
 import type { UserConfig } from '../../config/resolve.js';
 import { gateVersion } from '../../config/version.js';
 import { GateError } from '../../errors.js';
-import { parsePublicKey, spkiBase64 } from '../log/keys.js';
+import { parsePublicKey } from '../log/keys.js';
 import { splitLines } from '../log/line.js';
 
 /** Lines asked for per page: a page of large request snapshots stays well under the client's 4 MiB reply cap. */

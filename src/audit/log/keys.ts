@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { knownServersFile, readKnownServers } from '../../approval/pin.js';
+import { spkiBase64 } from '../../approval/receipt.js';
 import type { UserConfig } from '../../config/resolve.js';
 import { GateError } from '../../errors.js';
 
@@ -28,8 +29,6 @@ export function parsePublicKey(text: string, what: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') throw new GateError('USAGE', `${what} ${text}: a ${key.asymmetricKeyType} key, not Ed25519`);
   return key;
 }
-
-export const spkiBase64 = (key: KeyObject): string => key.export({ format: 'der', type: 'spki' }).toString('base64');
 
 /**
  * Approval service keys trusted to have signed receipts: given with --server-key, configured as

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { commandDigest } from '../../approval/digest.js';
 import type { CommandSpec } from '../../approval/protocol.js';
-import { keyId, publicKeyFromBase64, ReceiptError, verifyReceipt } from '../../approval/receipt.js';
+import { keyId, publicKeyFromBase64, ReceiptError, spkiBase64, verifyReceipt } from '../../approval/receipt.js';
 import { signatureValid, splitLine, splitLines, TAB, type RawLine } from './line.js';
 import { AUDIT_EVENTS, FORMAT_VERSION, GENESIS_PREV, type AuditEvent, type AuditRecord, type LogHead } from './record.js';
 
@@ -105,7 +105,7 @@ export function verifyLog(bytes: Buffer, options: VerifyOptions): VerifyReport {
   const warnings: Finding<WarningCode>[] = [];
   const hashes = new Map<number, string>();
   const expectedLog = keyId(options.publicKey);
-  const spki = options.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const spki = spkiBase64(options.publicKey);
   const started = new Map<number, { line: number; request?: string; ended: boolean }>();
   // Parsing a key costs more than checking a receipt with it: once per service key per log.
   const serviceKeys = new Map<string, ServiceKey>();
